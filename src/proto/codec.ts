@@ -1,0 +1,104 @@
+/**
+ * A tiny schema language for jute records, so that every record is declared once (like `zookeeper.jute`) and the
+ * reader and writer are generic over the declaration instead of hand-written per record.
+ *
+ *   const Id = record("Id", { scheme: ustring, id: ustring });
+ *   type Id = RecordOf<typeof Id>;           // { scheme: string | null; id: string | null }
+ *   Id.write(writer, { scheme: "world", id: "anyone" });
+ *
+ * Field order is the object's key order, which is the wire order.
+ */
+import { JuteDecodeError, JuteReader, JuteWriter } from "./jute.ts";
+
+export interface Codec<T> {
+  readonly read: (reader: JuteReader) => T;
+  readonly write: (writer: JuteWriter, value: T) => void;
+}
+
+export type TypeOf<C> = C extends Codec<infer T> ? T : never;
+
+export const int: Codec<number> = {
+  read: (r) => r.readInt(),
+  write: (w, v) => void w.writeInt(v),
+};
+
+export const long: Codec<bigint> = {
+  read: (r) => r.readLong(),
+  write: (w, v) => void w.writeLong(v),
+};
+
+export const bool: Codec<boolean> = {
+  read: (r) => r.readBool(),
+  write: (w, v) => void w.writeBool(v),
+};
+
+/** `buffer`: null (length -1) is distinct from empty (length 0), and Apache preserves the difference. */
+export const buffer: Codec<Buffer | null> = {
+  read: (r) => r.readBuffer(),
+  write: (w, v) => void w.writeBuffer(v),
+};
+
+/** `ustring`: UTF-8, null (length -1) is distinct from "". */
+export const ustring: Codec<string | null> = {
+  read: (r) => r.readString(),
+  write: (w, v) => void w.writeString(v),
+};
+
+/** `vector<T>`: int count + elements; -1 is null. */
+export function vector<T>(element: Codec<T>): Codec<T[] | null> {
+  return {
+    read(r) {
+      const count = r.readVectorLength();
+      if (count === null) return null;
+      // Each element is at least one byte, so a count larger than what is left is a lie: refuse before looping.
+      if (count > r.remaining) throw new JuteDecodeError(`vector of ${count} elements with ${r.remaining} bytes left`);
+      const items: T[] = new Array(count);
+      for (let i = 0; i < count; i++) items[i] = element.read(r);
+      return items;
+    },
+    write(w, items) {
+      w.writeVectorLength(items === null ? null : items.length);
+      if (items !== null) for (const item of items) element.write(w, item);
+    },
+  };
+}
+
+export interface RecordCodec<T> extends Codec<T> {
+  readonly recordName: string;
+  /** Encodes one record on its own. */
+  encode(value: T): Buffer;
+  /** Decodes one record from the start of `bytes`; trailing bytes are ignored, as Apache's readers ignore them. */
+  decode(bytes: Buffer, maxLengthBytes?: number): T;
+}
+
+type Fields = Record<string, Codec<any>>;
+export type RecordOf<R> = R extends RecordCodec<infer T> ? T : never;
+
+export function record<F extends Fields>(
+  recordName: string,
+  fields: F,
+): RecordCodec<{ [K in keyof F]: TypeOf<F[K]> }> {
+  type T = { [K in keyof F]: TypeOf<F[K]> };
+  const entries = Object.entries(fields) as Array<[keyof F & string, Codec<unknown>]>;
+  const read = (r: JuteReader): T => {
+    const value = {} as Record<string, unknown>;
+    for (const [name, codec] of entries) value[name] = codec.read(r);
+    return value as T;
+  };
+  const write = (w: JuteWriter, value: T): void => {
+    for (const [name, codec] of entries) codec.write(w, value[name]);
+  };
+  return {
+    recordName,
+    read,
+    write,
+    encode(value) {
+      const w = new JuteWriter();
+      write(w, value);
+      return Buffer.from(w.view());
+    },
+    decode(bytes, maxLengthBytes) {
+      return read(new JuteReader(bytes, maxLengthBytes));
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Jute: ZooKeeper's binary record encoding (Apache `BinaryInputArchive` / `BinaryOutputArchive`).
+ *
+ * Big-endian throughout. int = 4 bytes, long = 8 bytes (a bigint here: session ids and zxids use all 64 bits),
+ * boolean = 1 byte (any non-zero byte reads as true), buffer and ustring = int length + bytes, where length -1
+ * means null and 0 means empty. Records carry no tags: a record is just its fields in order.
+ *
+ * Reader and writer do no I/O: they work on Buffers handed to them (notes §7, the wire protocol).
+ */
+
+/** Thrown for bytes that cannot be a jute record: a truncated body, a negative or oversize length. */
+export class JuteDecodeError extends Error {
+  override readonly name = "JuteDecodeError";
+}
+
+const nullLength = -1;
+
+export class JuteReader {
+  private offset = 0;
+
+  /** `maxLengthBytes` bounds every buffer/string/vector length so a lying length cannot allocate gigabytes. */
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly maxLengthBytes = bytes.length,
+  ) {}
+
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  get position(): number {
+    return this.offset;
+  }
+
+  private need(count: number, what: string): void {
+    if (this.offset + count > this.bytes.length) {
+      throw new JuteDecodeError(
+        `truncated record: need ${count} bytes for ${what} at offset ${this.offset}, only ${this.remaining} left`,
+      );
+    }
+  }
+
+  readInt(): number {
+    this.need(4, "int");
+    const value = this.bytes.readInt32BE(this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  readLong(): bigint {
+    this.need(8, "long");
+    const value = this.bytes.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return value;
+  }
+
+  readBool(): boolean {
+    this.need(1, "boolean");
+    // BinaryInputArchive.readBool: any non-zero byte is true.
+    return this.bytes[this.offset++] !== 0;
+  }
+
+  /** A length prefix: -1 is null; any other negative value, or one beyond the limit, is corrupt input. */
+  private readLength(what: string): number | null {
+    const length = this.readInt();
+    if (length === nullLength) return null;
+    if (length < 0 || length > this.maxLengthBytes) {
+      throw new JuteDecodeError(`invalid ${what} length ${length} at offset ${this.offset - 4}`);
+    }
+    return length;
+  }
+
+  readBuffer(): Buffer | null {
+    const length = this.readLength("buffer");
+    if (length === null) return null;
+    this.need(length, "buffer body");
+    // A copy, so a record never pins the (possibly large) frame it was read from.
+    const value = Buffer.from(this.bytes.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return value;
+  }
+
+  readString(): string | null {
+    const length = this.readLength("ustring");
+    if (length === null) return null;
+    this.need(length, "ustring body");
+    const value = this.bytes.toString("utf8", this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
+  /** Reads a vector's element count (-1 = null). */
+  readVectorLength(): number | null {
+    return this.readLength("vector");
+  }
+}
+
+const initialWriterBytes = 256;
+
+export class JuteWriter {
+  private bytes: Buffer;
+  private offset = 0;
+
+  constructor(initialBytes = initialWriterBytes) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.offset;
+  }
+
+  private reserve(count: number): void {
+    if (this.offset + count <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.offset + count) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.offset);
+    this.bytes = grown;
+  }
+
+  writeInt(value: number): this {
+    this.reserve(4);
+    this.bytes.writeInt32BE(value, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  writeLong(value: bigint): this {
+    this.reserve(8);
+    this.bytes.writeBigInt64BE(BigInt.asIntN(64, value), this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  writeBool(value: boolean): this {
+    this.reserve(1);
+    this.bytes[this.offset++] = value ? 1 : 0;
+    return this;
+  }
+
+  writeBuffer(value: Uint8Array | null): this {
+    if (value === null) return this.writeInt(nullLength);
+    this.writeInt(value.length);
+    this.reserve(value.length);
+    this.bytes.set(value, this.offset);
+    this.offset += value.length;
+    return this;
+  }
+
+  writeString(value: string | null): this {
+    if (value === null) return this.writeInt(nullLength);
+    const length = Buffer.byteLength(value, "utf8");
+    this.writeInt(length);
+    this.reserve(length);
+    this.bytes.write(value, this.offset, length, "utf8");
+    this.offset += length;
+    return this;
+  }
+
+  writeVectorLength(count: number | null): this {
+    return this.writeInt(count === null ? nullLength : count);
+  }
+
+  /** Appends raw bytes (an already-encoded record). */
+  writeRaw(value: Uint8Array): this {
+    this.reserve(value.length);
+    this.bytes.set(value, this.offset);
+    this.offset += value.length;
+    return this;
+  }
+
+  /** The bytes written so far (a view, valid until the next write). */
+  view(): Buffer {
+    return this.bytes.subarray(0, this.offset);
+  }
+
+  /** The bytes written so far, as a length-prefixed frame ready for the socket. */
+  toFrame(): Buffer {
+    const frame = Buffer.allocUnsafe(4 + this.offset);
+    frame.writeInt32BE(this.offset, 0);
+    this.bytes.copy(frame, 4, 0, this.offset);
+    return frame;
+  }
+}
