@@ -1,0 +1,297 @@
+/**
+ * The data tree: ZooKeeper's in-memory database of znodes (Apache `DataTree`), and the one place where
+ * transactions change it. Reads never go through here with side effects other than registering watches, which
+ * is the server's job (server/watches.ts): the tree only *announces* what changed, through `WatchTrigger`.
+ *
+ * Book chapter 2 (znodes, versions, the four znode types) and chapter 9 (txns are idempotent, so a fuzzy snapshot
+ * plus replay rebuilds the tree) are what this module implements.
+ */
+import type { ACL, Stat } from "../proto/records.ts";
+import type { ErrorName } from "../proto/errors.ts";
+import { readAclUnsafe, openAclUnsafe } from "./acl.ts";
+import { childPath, nameOf, parentOf } from "./paths.ts";
+import { clientStat, containerOwner, newStat, ownerKind, ttlOwner, type MutableStatPersisted, type OwnerKind } from "./stat.ts";
+import type { Txn, TxnHeader } from "./txn.ts";
+
+export interface ZNode {
+  data: Buffer | null;
+  acl: readonly ACL[];
+  readonly stat: MutableStatPersisted;
+  /** Child names (not paths). */
+  readonly children: Set<string>;
+}
+
+/** What a change means for watchers. The watch manager turns these into notifications (book chapter 4). */
+export type TreeEvent =
+  | { readonly type: "nodeCreated"; readonly path: string }
+  | { readonly type: "nodeDeleted"; readonly path: string }
+  | { readonly type: "nodeDataChanged"; readonly path: string }
+  | { readonly type: "nodeChildrenChanged"; readonly path: string };
+
+export interface WatchTrigger {
+  (event: TreeEvent): void;
+}
+
+/** The outcome of applying one txn (Apache `ProcessTxnResult`). */
+export interface TxnResult {
+  readonly err: ErrorName;
+  readonly path?: string;
+  readonly stat?: Stat;
+  readonly multi?: readonly TxnResult[];
+  readonly txn: Txn;
+}
+
+export const zookeeperPath = "/zookeeper";
+export const quotaPath = "/zookeeper/quota";
+export const configPath = "/zookeeper/config";
+
+/** Paths that clients may not delete or create (DataTree.isSpecialPath). */
+export function isSpecialPath(path: string): boolean {
+  return path === "/" || path === zookeeperPath || path === quotaPath || path === configPath;
+}
+
+export interface DataTreeOptions {
+  /** zoo.cfg `extendedTypesEnabled`: TTL nodes exist only when this is on (EphemeralType). */
+  readonly extendedTypesEnabled: boolean;
+}
+
+export class DataTree {
+  private readonly nodes = new Map<string, ZNode>();
+  /** Session id → paths of its ephemeral nodes, so that closing a session can delete them. */
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  private readonly containers = new Set<string>();
+  private readonly ttls = new Set<string>();
+  /** The zxid of the last txn applied (DataTree.lastProcessedZxid). */
+  lastProcessedZxid = 0n;
+  private trigger: WatchTrigger = () => {};
+
+  constructor(readonly options: DataTreeOptions) {
+    // The initial tree (DataTree constructor): /, /zookeeper, /zookeeper/quota with empty (not null) data and a
+    // zero stat, and /zookeeper/config read-only — set with setACL(version -1), which leaves its aversion at -1.
+    const root = this.addNode("/", Buffer.alloc(0), openAclUnsafe, newStat(0n, 0n, 0n));
+    root.children.add("zookeeper");
+    const zk = this.addNode(zookeeperPath, Buffer.alloc(0), openAclUnsafe, newStat(0n, 0n, 0n));
+    zk.children.add("quota");
+    zk.children.add("config");
+    this.addNode(quotaPath, Buffer.alloc(0), openAclUnsafe, newStat(0n, 0n, 0n));
+    this.addNode(configPath, Buffer.alloc(0), readAclUnsafe, newStat(0n, 0n, 0n)).stat.aversion = -1;
+  }
+
+  /** Where change announcements go (the server's watch manager). */
+  setWatchTrigger(trigger: WatchTrigger): void {
+    this.trigger = trigger;
+  }
+
+  private addNode(path: string, data: Buffer | null, acl: readonly ACL[], stat: MutableStatPersisted): ZNode {
+    const node: ZNode = { data, acl, stat, children: new Set() };
+    this.nodes.set(path, node);
+    return node;
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  getNode(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  /** The client-visible Stat of a node. */
+  statOf(node: ZNode): Stat {
+    return clientStat(node.stat, node.data?.length ?? 0, node.children.size, this.options.extendedTypesEnabled);
+  }
+
+  ownerKindOf(node: ZNode): OwnerKind {
+    return ownerKind(node.stat.ephemeralOwner, this.options.extendedTypesEnabled);
+  }
+
+  /** Every path in the tree, parents before children (the order a snapshot writes them). */
+  *paths(from = "/"): Generator<string> {
+    const node = this.nodes.get(from);
+    if (node === undefined) return;
+    yield from;
+    for (const name of node.children) yield* this.paths(childPath(from, name));
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  /** Sessions that own ephemerals, and their paths (the `dump` four-letter word). */
+  ephemeralsBySession(): ReadonlyMap<bigint, ReadonlySet<string>> {
+    return this.ephemerals;
+  }
+
+  containerPaths(): ReadonlySet<string> {
+    return this.containers;
+  }
+
+  ttlPaths(): ReadonlySet<string> {
+    return this.ttls;
+  }
+
+  /** Number of descendants of `path`, not counting itself (getAllChildrenNumber). */
+  descendantCount(path: string): number {
+    const node = this.nodes.get(path);
+    if (node === undefined) return 0;
+    let count = 0;
+    for (const name of node.children) count += 1 + this.descendantCount(childPath(path, name));
+    return count;
+  }
+
+  /**
+   * Applies one transaction (DataTree.processTxn). Errors here are the *expected* outcomes of replaying a fuzzy
+   * snapshot (NONODE, NODEEXISTS) or of error txns; a txn that the prepare step accepted always succeeds live.
+   */
+  processTxn(header: TxnHeader, txn: Txn): TxnResult {
+    const result = this.apply(header, txn);
+    // A txn with a lower zxid can arrive while replaying a log over a fuzzy snapshot; never move backwards.
+    if (header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
+    return result;
+  }
+
+  private apply(header: TxnHeader, txn: Txn): TxnResult {
+    switch (txn.kind) {
+      case "create":
+        return this.createNode(header, txn, txn.ephemeral ? header.sessionId : 0n);
+      case "createContainer":
+        return this.createNode(header, txn, containerOwner);
+      case "createTTL":
+        return this.createNode(header, txn, ttlOwner(txn.ttlMs));
+      case "delete":
+        return this.deleteNode(txn.path, header.zxid, txn);
+      case "setData":
+        return this.setData(header, txn);
+      case "setACL": {
+        const node = this.nodes.get(txn.path);
+        if (node === undefined) return { err: "noNode", path: txn.path, txn };
+        node.acl = txn.acl;
+        node.stat.aversion = txn.version;
+        return { err: "ok", path: txn.path, stat: this.statOf(node), txn };
+      }
+      case "check": {
+        const node = this.nodes.get(txn.path);
+        return { err: node === undefined ? "noNode" : "ok", path: txn.path, txn };
+      }
+      case "createSession":
+        return { err: "ok", txn };
+      case "closeSession": {
+        // Delete the session's ephemerals in this same txn (book chapter 2: they vanish with the session).
+        const paths = new Set<string>([...txn.paths2Delete, ...this.ephemeralsOf(header.sessionId)]);
+        for (const path of [...paths].sort().reverse()) this.deleteNode(path, header.zxid, txn);
+        this.ephemerals.delete(header.sessionId);
+        return { err: "ok", txn };
+      }
+      case "error":
+        return { err: txn.err, txn };
+      case "multi":
+        return this.applyMulti(header, txn);
+    }
+  }
+
+  private createNode(
+    header: TxnHeader,
+    txn: Extract<Txn, { kind: "create" | "createContainer" | "createTTL" }>,
+    ephemeralOwner: bigint,
+  ): TxnResult {
+    const { path } = txn;
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (parent === undefined) return { err: "noNode", path, txn };
+    const name = nameOf(path);
+    if (parent.children.has(name)) return { err: "nodeExists", path, txn };
+
+    // The txn carries the parent's new cversion; -1 means "one more than now" (old logs).
+    const parentCVersion = txn.parentCVersion === -1 ? parent.stat.cversion + 1 : txn.parentCVersion;
+    // Only move forward: replaying an older create over a fuzzy snapshot must not lower it.
+    if (parentCVersion > parent.stat.cversion) {
+      parent.stat.cversion = parentCVersion;
+      parent.stat.pzxid = header.zxid;
+    }
+    parent.children.add(name);
+    const node = this.addNode(path, txn.data, txn.acl, newStat(header.zxid, header.timeMs, ephemeralOwner));
+
+    switch (this.ownerKindOf(node)) {
+      case "ephemeral": {
+        let owned = this.ephemerals.get(ephemeralOwner);
+        if (owned === undefined) this.ephemerals.set(ephemeralOwner, (owned = new Set()));
+        owned.add(path);
+        break;
+      }
+      case "container":
+        this.containers.add(path);
+        break;
+      case "ttl":
+        this.ttls.add(path);
+        break;
+      case "none":
+        break;
+    }
+    // Announce after the change, before the reply (the server sends notifications first).
+    this.trigger({ type: "nodeCreated", path });
+    this.trigger({ type: "nodeChildrenChanged", path: parentPath });
+    return { err: "ok", path, stat: this.statOf(node), txn };
+  }
+
+  private deleteNode(path: string, zxid: bigint, txn: Txn): TxnResult {
+    const node = this.nodes.get(path);
+    if (node === undefined) return { err: "noNode", path, txn };
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    this.nodes.delete(path);
+    if (parent !== undefined) {
+      parent.children.delete(nameOf(path));
+      // Only move pzxid forward (replay over a fuzzy snapshot may see an older delete).
+      if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    }
+    const owner = node.stat.ephemeralOwner;
+    switch (this.ownerKindOf(node)) {
+      case "ephemeral":
+        this.ephemerals.get(owner)?.delete(path);
+        if (this.ephemerals.get(owner)?.size === 0) this.ephemerals.delete(owner);
+        break;
+      case "container":
+        this.containers.delete(path);
+        break;
+      case "ttl":
+        this.ttls.delete(path);
+        break;
+      case "none":
+        break;
+    }
+    this.trigger({ type: "nodeDeleted", path });
+    this.trigger({ type: "nodeChildrenChanged", path: parentPath });
+    return { err: "ok", path, txn };
+  }
+
+  private setData(header: TxnHeader, txn: Extract<Txn, { kind: "setData" }>): TxnResult {
+    const node = this.nodes.get(txn.path);
+    if (node === undefined) return { err: "noNode", path: txn.path, txn };
+    node.data = txn.data;
+    node.stat.version = txn.version;
+    node.stat.mtime = header.timeMs;
+    node.stat.mzxid = header.zxid;
+    this.trigger({ type: "nodeDataChanged", path: txn.path });
+    return { err: "ok", path: txn.path, stat: this.statOf(node), txn };
+  }
+
+  /**
+   * A multi is all or nothing. A failed multi is logged with its failing op as an error txn; applying it changes
+   * nothing and reports, per op: ok (0) before the failure, the failure's code, RUNTIMEINCONSISTENCY after it.
+   */
+  private applyMulti(header: TxnHeader, txn: Extract<Txn, { kind: "multi" }>): TxnResult {
+    const failed = txn.txns.some((t) => t.kind === "error");
+    const results: TxnResult[] = [];
+    let err: ErrorName = "ok";
+    let afterFailure = false;
+    for (const sub of txn.txns) {
+      let effective = sub;
+      if (sub.kind === "error") afterFailure = true;
+      else if (failed) effective = { kind: "error", err: afterFailure ? "runtimeInconsistency" : "ok" };
+      const result = this.apply(header, effective);
+      results.push(result);
+      if (result.err !== "ok" && err === "ok") err = result.err;
+    }
+    return { err, multi: results, txn };
+  }
+}
