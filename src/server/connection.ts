@@ -1,0 +1,107 @@
+/**
+ * One client connection (Apache `NIOServerCnxn`): turns the byte stream into frames, recognises a four-letter
+ * word on a fresh connection, holds the handshake state, the session it is attached to and its authenticated
+ * ids, and writes replies and notifications. It does not interpret requests: the server does.
+ */
+import { FrameDecoder } from "../proto/frame.ts";
+import type { Id } from "../proto/records.ts";
+import type { EventTypeName } from "../proto/opcodes.ts";
+import type { Watcher } from "./watches.ts";
+import { encodeNotification } from "./replies.ts";
+
+/** What a connection needs from the socket under it; the TCP listener and tests provide one. */
+export interface Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  write(bytes: Buffer): void;
+  /** Flushes what was written, then closes. */
+  close(): void;
+  pause(): void;
+  resume(): void;
+}
+
+export type ConnectionPhase =
+  /** Nothing received yet: the first 4 bytes may be a four-letter word. */
+  | "fresh"
+  /** ConnectRequest received; frames after it wait until the session is established (Apache disableRecv). */
+  | "handshaking"
+  | "established"
+  | "closed";
+
+export interface ConnectionStats {
+  packetsReceived: number;
+  packetsSent: number;
+  readonly establishedAtMs: number;
+  lastZxid: bigint;
+  lastOp: string;
+  lastLatencyMs: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  requestsCompleted: number;
+}
+
+let nextConnectionId = 1;
+
+export class ClientConnection implements Watcher {
+  readonly id = nextConnectionId++;
+  phase: ConnectionPhase = "fresh";
+  sessionId = 0n;
+  sessionTimeoutMs = 0;
+  /** Clients before 3.3 (node-zookeeper-client) send no readOnly byte and must not get one back. */
+  oldClient = false;
+  /** `ip:<addr>` always, plus what addauth added (ServerCnxn.authInfo). */
+  readonly authIds: Id[];
+  /** Frames that arrived while the handshake was pending. */
+  readonly heldFrames: Buffer[] = [];
+  /** Requests received and not yet answered. */
+  outstanding = 0;
+  readonly decoder: FrameDecoder;
+  readonly stats: ConnectionStats;
+
+  constructor(
+    readonly transport: Transport,
+    maxFrameBytes: number,
+    nowMs: number,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameBytes);
+    this.authIds = [{ scheme: "ip", id: transport.remoteAddress }];
+    this.stats = {
+      packetsReceived: 0,
+      packetsSent: 0,
+      establishedAtMs: nowMs,
+      lastZxid: -1n,
+      lastOp: "NA",
+      lastLatencyMs: 0,
+      minLatencyMs: Number.MAX_SAFE_INTEGER,
+      maxLatencyMs: 0,
+      totalLatencyMs: 0,
+      requestsCompleted: 0,
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.phase !== "closed";
+  }
+
+  send(frame: Buffer): void {
+    if (!this.isOpen) return;
+    this.stats.packetsSent++;
+    this.transport.write(frame);
+  }
+
+  /** Watcher: a notification goes out at once, ahead of the reply that caused it (the ordering guarantee). */
+  notify(type: EventTypeName, path: string): void {
+    this.send(encodeNotification(type, path));
+  }
+
+  close(): void {
+    if (!this.isOpen) return;
+    this.phase = "closed";
+    this.transport.close();
+  }
+
+  describe(): string {
+    return `${this.transport.remoteAddress}:${this.transport.remotePort}`;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The standalone server's runtime: a TCP listener, real time, and the timers that drive session expiry and the
+ * container manager. Everything ZooKeeper-specific lives in `ZooKeeperServer`; this file only moves bytes and
+ * ticks (Apache `NIOServerCnxnFactory` + `ZooKeeperServerMain`).
+ */
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import type { ZooConfig } from "../config/index.ts";
+import type { Transport } from "./connection.ts";
+import { ZooKeeperServer, type Clock, type Logger, type TxnSink } from "./server.ts";
+
+export const realClock: Clock = {
+  nowMs: () => Math.floor(performance.now()),
+  wallMs: () => Date.now(),
+};
+
+export const consoleLogger: Logger = {
+  info: (message) => console.log(`${new Date().toISOString()} INFO  ${message}`),
+  warn: (message) => console.warn(`${new Date().toISOString()} WARN  ${message}`),
+};
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {} };
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly txnSink?: TxnSink;
+  /** Called with the ZooKeeperServer before it listens (storage uses it to load recovered state). */
+  readonly beforeListen?: (server: ZooKeeperServer) => void | Promise<void>;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly connectString: string;
+  readonly zk: ZooKeeperServer;
+  /** Stops listening, closes every connection and the timers. */
+  close(): Promise<void>;
+}
+
+/** Builds the server core's options from a zoo.cfg. */
+export function serverOptionsFrom(config: ZooConfig, clock: Clock, logger: Logger, txnSink?: TxnSink) {
+  return {
+    serverId: config.myId ?? 1,
+    tickTimeMs: config.tickTimeMs,
+    minSessionTimeoutMs: config.minSessionTimeoutMs,
+    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
+    maxFrameBytes: config.juteMaxBufferBytes,
+    superDigest: config.superDigest,
+    extendedTypesEnabled: config.extendedTypesEnabled,
+    globalOutstandingLimit: config.globalOutstandingLimit,
+    fourLetterWords: config.fourLetterWordWhitelist,
+    containerMaxPerMinute: config.containerMaxPerMinute,
+    reconfigEnabled: config.reconfigEnabled,
+    describeConfig: () => describeConfig(config),
+    clock,
+    logger,
+    txnSink,
+  };
+}
+
+/** `conf`: the settings as Apache's ServerConfig/ZKConfig print them. */
+function describeConfig(config: ZooConfig): Array<[string, string]> {
+  return [
+    ["clientPort", String(config.clientPort)],
+    ["secureClientPort", "-1"],
+    ["dataDir", `${config.dataDir}/version-2`],
+    ["dataDirSize", "0"],
+    ["dataLogDir", `${config.dataLogDir}/version-2`],
+    ["dataLogSize", "0"],
+    ["tickTime", String(config.tickTimeMs)],
+    ["maxClientCnxns", String(config.maxClientCnxns)],
+    ["minSessionTimeout", String(config.minSessionTimeoutMs)],
+    ["maxSessionTimeout", String(config.maxSessionTimeoutMs)],
+    ["clientPortListenBacklog", "-1"],
+    ["serverId", String(config.myId ?? 0)],
+  ];
+}
+
+export async function startStandaloneServer(config: ZooConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? realClock;
+  const zk = new ZooKeeperServer(serverOptionsFrom(config, clock, logger, options.txnSink));
+  await options.beforeListen?.(zk);
+  const connectionsPerIp = new Map<string, number>();
+  const sockets = new Set<net.Socket>();
+
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    const count = connectionsPerIp.get(address) ?? 0;
+    // maxClientCnxns: a limit per client address (0 = unlimited), checked before anything is read.
+    if (config.maxClientCnxns > 0 && count >= config.maxClientCnxns) {
+      logger.warn(`too many connections from ${address} - max is ${config.maxClientCnxns}`);
+      socket.destroy();
+      return;
+    }
+    connectionsPerIp.set(address, count + 1);
+    sockets.add(socket);
+    const transport: Transport = {
+      remoteAddress: address.startsWith("::ffff:") ? address.slice(7) : address,
+      remotePort: socket.remotePort ?? 0,
+      write: (bytes) => void socket.write(bytes),
+      close: () => void socket.end(),
+      pause: () => void socket.pause(),
+      resume: () => void socket.resume(),
+    };
+    const conn = zk.accept(transport);
+    socket.on("data", (chunk) => zk.receive(conn, chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      sockets.delete(socket);
+      const left = (connectionsPerIp.get(address) ?? 1) - 1;
+      if (left > 0) connectionsPerIp.set(address, left);
+      else connectionsPerIp.delete(address);
+      zk.disconnected(conn);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(config.clientPort, config.clientPortAddress, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = listener.address() as net.AddressInfo;
+  logger.info(`binding to port ${bound.address}:${bound.port}`);
+
+  // Session expiry is checked every tick (ExpiryQueue buckets are tickTime wide).
+  const expiryTimer = setInterval(() => zk.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
+  const containerTimer = setInterval(() => zk.checkContainers(), config.containerCheckIntervalMs);
+  expiryTimer.unref();
+  containerTimer.unref();
+
+  return {
+    host: bound.address,
+    port: bound.port,
+    connectString: `${bound.address}:${bound.port}`,
+    zk,
+    async close() {
+      clearInterval(expiryTimer);
+      clearInterval(containerTimer);
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      zk.closeAll();
+    },
+  };
+}

@@ -1,0 +1,735 @@
+/**
+ * The ZooKeeper server core, without sockets (Apache `ZooKeeperServer` and its request processors).
+ *
+ * Every request, read or write, takes its place in one FIFO (book chapter 9 "请求、事务和标识符"):
+ *
+ *   prepare (writes only: request → txn, zxid assigned)  →  log (writes only: make the txn durable)
+ *     →  apply (tree.processTxn: watch notifications go out here)  →  reply
+ *
+ * The head of the FIFO is finished only once it is durable, so replies leave in request order, a read is
+ * answered after every write received before it, and a notification always precedes the reply that could show
+ * its client the new data. `TxnSink` is the seam where the transaction log (and later Zab) plugs in; without one,
+ * txns are durable at once and the pipeline runs synchronously.
+ */
+import { JuteReader, JuteWriter } from "../proto/jute.ts";
+import {
+  ConnectRequest,
+  ConnectResponse,
+  Create2Response,
+  ErrorResponse,
+  GetACLResponse,
+  GetAllChildrenNumberResponse,
+  GetChildren2Response,
+  GetChildrenResponse,
+  GetDataResponse,
+  GetEphemeralsResponse,
+  MultiHeader,
+  PathResponse,
+  RequestHeader,
+  Stat,
+  StatResponse,
+  WhoAmIResponse,
+  addWatchModes,
+  errorCodes,
+  opCodes,
+  perms,
+  xids,
+  type ErrorName,
+  type EventTypeName,
+} from "../proto/index.ts";
+import { JuteDecodeError } from "../proto/jute.ts";
+import { aclAllows, authenticate, maskDigests } from "../tree/acl.ts";
+import { DataTree, type TxnResult } from "../tree/data-tree.ts";
+import { childPath } from "../tree/paths.ts";
+import { ttlOfOwner } from "../tree/stat.ts";
+import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
+import { ClientConnection, type Transport } from "./connection.ts";
+import { Preparer } from "./prepare.ts";
+import { encodeFrame, encodeReply } from "./replies.ts";
+import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from "./requests.ts";
+import { SessionTracker, sessionPassword, sessionPasswordBytes } from "./sessions.ts";
+import { WatchManager } from "./watches.ts";
+import { fourLetterWordOf, isFourLetterWordAllowed, runFourLetterWord, type FourLetterWord } from "./four-letter.ts";
+
+/** Time is an input: the runtime passes a real clock, tests and the simulator a virtual one. */
+export interface Clock {
+  /** Monotonic milliseconds, for timeouts. */
+  nowMs(): number;
+  /** Wall-clock milliseconds since the epoch, stamped on txns (ctime/mtime). */
+  wallMs(): number;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/**
+ * Where txns become durable. `done` must be called once the txn is safe (on disk, or on a quorum), in the order
+ * the txns were appended; it may be called synchronously.
+ */
+export interface TxnSink {
+  append(header: TxnHeader, txn: Txn, done: () => void): void;
+}
+
+export interface ServerOptions {
+  /** 1 for a standalone server; the top byte of every session id it creates. */
+  readonly serverId: number;
+  readonly tickTimeMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** jute.maxbuffer: the largest frame accepted, in bytes. */
+  readonly maxFrameBytes: number;
+  /** DigestAuthenticationProvider.superDigest, `super:<base64 sha1>`. */
+  readonly superDigest: string | undefined;
+  readonly extendedTypesEnabled: boolean;
+  /** globalOutstandingLimit: above this many requests in flight, stop reading from clients. */
+  readonly globalOutstandingLimit: number;
+  /** 4lw.commands.whitelist; `*` allows all. */
+  readonly fourLetterWords: readonly string[];
+  /** znode.container.maxPerMinute: container/TTL deletions per minute. */
+  readonly containerMaxPerMinute: number;
+  readonly reconfigEnabled: boolean;
+  /** Printed by `conf`, as `key=value` lines. */
+  readonly describeConfig: () => ReadonlyArray<readonly [string, string]>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly txnSink?: TxnSink;
+}
+
+/** A request in the FIFO. */
+interface Pending {
+  readonly conn: ClientConnection | null;
+  readonly xid: number;
+  readonly sessionId: bigint;
+  readonly request: ClientRequest;
+  readonly receivedAtMs: number;
+  header?: TxnHeader;
+  txn?: Txn;
+  durable: boolean;
+}
+
+/** Server-wide counters for the four-letter words. */
+export interface ServerStats {
+  packetsReceived: number;
+  packetsSent: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  requestsCompleted: number;
+  readonly startedAtMs: number;
+}
+
+export class ZooKeeperServer {
+  readonly tree: DataTree;
+  readonly sessions: SessionTracker;
+  readonly watches = new WatchManager();
+  readonly connections = new Set<ClientConnection>();
+  readonly stats: ServerStats;
+  private readonly preparer: Preparer;
+  private readonly sessionConnections = new Map<bigint, ClientConnection>();
+  private readonly fifo: Pending[] = [];
+  private epoch = 0;
+  private zxidCounter = 0;
+  private throttled = false;
+  private containerDeletesThisMinute = 0;
+  private containerMinuteStartMs = 0;
+
+  constructor(readonly options: ServerOptions) {
+    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+    this.tree.setWatchTrigger(this.watches.onTreeEvent);
+    const now = options.clock.nowMs();
+    this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, options.clock.wallMs());
+    this.preparer = new Preparer(this.tree, options.extendedTypesEnabled);
+    this.stats = {
+      packetsReceived: 0,
+      packetsSent: 0,
+      minLatencyMs: Number.MAX_SAFE_INTEGER,
+      maxLatencyMs: 0,
+      totalLatencyMs: 0,
+      requestsCompleted: 0,
+      startedAtMs: now,
+    };
+  }
+
+  /** The zxid of the last txn applied to the tree. */
+  get lastZxid(): bigint {
+    return this.tree.lastProcessedZxid;
+  }
+
+  /** Requests received and not yet answered. */
+  get outstandingRequests(): number {
+    return this.fifo.length;
+  }
+
+  private nextZxid(): bigint {
+    this.zxidCounter++;
+    return makeZxid(this.epoch, this.zxidCounter);
+  }
+
+  /** Continues numbering after recovered state (storage) or a new epoch (quorum). */
+  setLastZxid(zxid: bigint): void {
+    this.epoch = Number(zxid >> 32n);
+    this.zxidCounter = Number(zxid & 0xffffffffn);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /** A client connected (the TCP listener calls this for every accepted socket). */
+  accept(transport: Transport): ClientConnection {
+    const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs());
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** The socket under `conn` closed (or we closed it). Its watches go; its session stays until it expires. */
+  disconnected(conn: ClientConnection): void {
+    conn.close();
+    this.connections.delete(conn);
+    this.watches.removeWatcher(conn);
+    if (this.sessionConnections.get(conn.sessionId) === conn) this.sessionConnections.delete(conn.sessionId);
+  }
+
+  private closeConnection(conn: ClientConnection, reason: string): void {
+    if (!conn.isOpen) return;
+    this.options.logger.info(`closing connection ${conn.describe()}${conn.sessionId ? ` session 0x${hex(conn.sessionId)}` : ""}: ${reason}`);
+    this.disconnected(conn);
+  }
+
+  /** Bytes from a client. Bad input closes this connection only; nothing here may throw. */
+  receive(conn: ClientConnection, chunk: Buffer): void {
+    if (!conn.isOpen) return;
+    if (conn.phase === "fresh" && conn.decoder.bufferedBytes === 0 && chunk.length >= 4) {
+      const word = fourLetterWordOf(chunk.readInt32BE(0));
+      if (word !== undefined) {
+        this.answerFourLetterWord(conn, word);
+        return;
+      }
+    }
+    for (const event of conn.decoder.push(chunk)) {
+      if (event.kind === "oversize") {
+        const word = conn.phase === "fresh" ? fourLetterWordOf(event.length) : undefined;
+        if (word !== undefined) this.answerFourLetterWord(conn, word);
+        else this.closeConnection(conn, `frame length ${event.length} is outside 0..${this.options.maxFrameBytes} (jute.maxbuffer)`);
+        return;
+      }
+      this.stats.packetsReceived++;
+      conn.stats.packetsReceived++;
+      try {
+        this.onFrame(conn, event.body);
+      } catch (error) {
+        // A bug must not take the server down with it: log it and drop only this connection.
+        this.closeConnection(conn, `internal error: ${(error as Error).stack ?? error}`);
+      }
+      if (!conn.isOpen) return;
+    }
+  }
+
+  private answerFourLetterWord(conn: ClientConnection, word: FourLetterWord): void {
+    const allowed = isFourLetterWordAllowed(word, this.options.fourLetterWords);
+    const text = allowed ? runFourLetterWord(word, this) : `${word} is not executed because it is not in the whitelist.\n`;
+    conn.transport.write(Buffer.from(text, "utf8"));
+    this.disconnected(conn);
+  }
+
+  private onFrame(conn: ClientConnection, body: Buffer): void {
+    switch (conn.phase) {
+      case "fresh":
+        this.onConnectRequest(conn, body);
+        return;
+      case "handshaking":
+        conn.heldFrames.push(body);
+        return;
+      case "established":
+        this.onRequestFrame(conn, body);
+        return;
+      case "closed":
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- the handshake
+
+  /** ZooKeeperServer.processConnectRequest */
+  private onConnectRequest(conn: ClientConnection, body: Buffer): void {
+    let request: ConnectRequest;
+    try {
+      request = ConnectRequest.read(new JuteReader(body, this.options.maxFrameBytes));
+    } catch (error) {
+      this.closeConnection(conn, `unreadable ConnectRequest: ${(error as Error).message}`);
+      return;
+    }
+    // Never let a client see the past: it has seen a later zxid than ours (notes §2, "会话").
+    if (request.lastZxidSeen > this.lastZxid) {
+      this.closeConnection(
+        conn,
+        `refusing session request: client has seen zxid 0x${hex(request.lastZxidSeen)}, our last zxid is 0x${hex(this.lastZxid)}; client must try another server`,
+      );
+      return;
+    }
+    const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = this.options;
+    conn.sessionTimeoutMs = Math.min(max, Math.max(min, request.timeOut));
+    conn.oldClient = request.readOnly === undefined;
+    conn.phase = "handshaking";
+    const now = this.options.clock.nowMs();
+
+    if (request.sessionId === 0n) {
+      const sessionId = this.sessions.allocateSessionId();
+      conn.sessionId = sessionId;
+      this.sessions.add(sessionId, conn.sessionTimeoutMs, now);
+      this.submit({ conn, xid: 0, sessionId, request: { op: "createSession", timeOutMs: conn.sessionTimeoutMs }, receivedAtMs: now, durable: false });
+      return;
+    }
+    // Re-attaching to an existing session: the old connection of that session is closed (CLIENT_RECONNECT).
+    const previous = this.sessionConnections.get(request.sessionId);
+    if (previous !== undefined && previous !== conn) this.closeConnection(previous, "its client reconnected on another connection");
+    conn.sessionId = request.sessionId;
+    const passwordOk = request.passwd !== null && sessionPassword(request.sessionId).equals(request.passwd);
+    const valid = passwordOk && this.sessions.touch(request.sessionId, now, conn.sessionTimeoutMs);
+    if (!valid) {
+      this.options.logger.info(
+        `invalid session 0x${hex(request.sessionId)} for client ${conn.describe()}, ${passwordOk ? "probably expired" : "bad password"}`,
+      );
+    }
+    this.finishHandshake(conn, valid);
+  }
+
+  /** ZooKeeperServer.finishSessionInit: the ConnectResponse; an invalid session gets zeros and a closed socket. */
+  private finishHandshake(conn: ClientConnection, valid: boolean): void {
+    const response: ConnectResponse = {
+      protocolVersion: 0,
+      timeOut: valid ? conn.sessionTimeoutMs : 0,
+      sessionId: valid ? conn.sessionId : 0n,
+      // Always 16 bytes: the C client reads a fixed-size reply.
+      passwd: valid ? sessionPassword(conn.sessionId) : Buffer.alloc(sessionPasswordBytes),
+      readOnly: conn.oldClient ? undefined : false,
+    };
+    conn.send(encodeFrame((w) => ConnectResponse.write(w, response)));
+    if (!valid) {
+      this.disconnected(conn);
+      return;
+    }
+    conn.phase = "established";
+    this.sessionConnections.set(conn.sessionId, conn);
+    this.options.logger.info(
+      `session 0x${hex(conn.sessionId)} established for client ${conn.describe()}, negotiated timeout ${conn.sessionTimeoutMs} ms`,
+    );
+    const held = conn.heldFrames.splice(0);
+    for (const frame of held) {
+      if (!conn.isOpen) return;
+      this.onRequestFrame(conn, frame);
+    }
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private onRequestFrame(conn: ClientConnection, body: Buffer): void {
+    const reader = new JuteReader(body, this.options.maxFrameBytes);
+    let header: RequestHeader;
+    try {
+      header = RequestHeader.read(reader);
+    } catch (error) {
+      this.closeConnection(conn, `unreadable request header (${body.length} bytes)`);
+      return;
+    }
+    const decoded = decodeRequest(header.type, reader);
+    if ("kind" in decoded) {
+      // Apache answers an unknown opcode with UNIMPLEMENTED and closes; a body it cannot read with MARSHALLINGERROR.
+      const err = decoded.kind === "unknownOpcode" ? errorCodes.unimplemented : errorCodes.marshallingError;
+      conn.send(encodeReply(header.xid, this.lastZxid, err));
+      this.closeConnection(
+        conn,
+        decoded.kind === "unknownOpcode" ? `unknown opcode ${decoded.code}` : `malformed ${decoded.op} request: ${decoded.reason}`,
+      );
+      return;
+    }
+    const now = this.options.clock.nowMs();
+    if (!this.sessions.touch(conn.sessionId, now)) {
+      this.closeConnection(conn, `request for session 0x${hex(conn.sessionId)}, which is closing or expired`);
+      return;
+    }
+    conn.outstanding++;
+    this.submit({ conn, xid: header.xid, sessionId: conn.sessionId, request: decoded, receivedAtMs: now, durable: false });
+  }
+
+  /** Takes a request into the FIFO; a write is prepared and handed to the log now. */
+  private submit(pending: Pending): void {
+    const { request } = pending;
+    if (isWriteOp(request.op) && !(request.op === "check")) {
+      const session = this.sessions.get(pending.sessionId);
+      const zxid = this.nextZxid();
+      const header: TxnHeader = {
+        sessionId: pending.sessionId,
+        cxid: pending.xid,
+        zxid,
+        timeMs: BigInt(this.options.clock.wallMs()),
+        type: request.op,
+      };
+      const prepared = this.preparer.prepare(request, {
+        zxid,
+        timeMs: header.timeMs,
+        sessionId: pending.sessionId,
+        authIds: pending.conn?.authIds ?? [],
+        sessionIsLive: request.op === "deleteContainer" || (session !== undefined && (!session.closing || request.op === "closeSession")),
+      });
+      if (request.op === "closeSession") this.sessions.setClosing(pending.sessionId);
+      // A failed write is logged as an error txn with type "error" (it still consumes the zxid).
+      pending.header = prepared.txn.kind === "error" ? { ...header, type: "error" } : header;
+      pending.txn = prepared.txn;
+      this.fifo.push(pending);
+      const sink = this.options.txnSink;
+      if (sink === undefined) pending.durable = true;
+      else sink.append(pending.header, pending.txn, () => {
+        pending.durable = true;
+        this.drain();
+      });
+    } else {
+      pending.durable = true;
+      this.fifo.push(pending);
+    }
+    this.throttleIfNeeded();
+    this.drain();
+  }
+
+  private draining = false;
+
+  private drain(): void {
+    if (this.draining) return; // re-entered from a synchronous `done`: the outer loop continues
+    this.draining = true;
+    try {
+      while (this.fifo.length > 0 && this.fifo[0]!.durable) this.finish(this.fifo.shift()!);
+    } finally {
+      this.draining = false;
+    }
+    this.throttleIfNeeded();
+  }
+
+  /** globalOutstandingLimit: stop reading from every client while too much is in flight. */
+  private throttleIfNeeded(): void {
+    const over = this.fifo.length > this.options.globalOutstandingLimit;
+    if (over === this.throttled) return;
+    this.throttled = over;
+    for (const conn of this.connections) over ? conn.transport.pause() : conn.transport.resume();
+  }
+
+  /** Apply (for a write) and reply (Apache FinalRequestProcessor). */
+  private finish(p: Pending): void {
+    let result: TxnResult | undefined;
+    if (p.header !== undefined && p.txn !== undefined) {
+      result = this.tree.processTxn(p.header, p.txn);
+      this.preparer.applied(p.header.zxid);
+      this.afterApply(p, result);
+    }
+    const conn = p.conn;
+    if (conn === null || !conn.isOpen || p.request.op === "createSession") return;
+    conn.outstanding--;
+    const reply = result !== undefined ? this.writeReply(p, result) : this.readReply(conn, p);
+    if (reply !== null) conn.send(reply);
+    const latency = this.options.clock.nowMs() - p.receivedAtMs;
+    this.recordLatency(conn, latency, p);
+    if (p.request.op === "closeSession") this.closeConnection(conn, "client closed its session");
+  }
+
+  private recordLatency(conn: ClientConnection, latencyMs: number, p: Pending): void {
+    for (const s of [this.stats, conn.stats]) {
+      s.requestsCompleted++;
+      s.totalLatencyMs += latencyMs;
+      s.minLatencyMs = Math.min(s.minLatencyMs, latencyMs);
+      s.maxLatencyMs = Math.max(s.maxLatencyMs, latencyMs);
+    }
+    conn.stats.lastLatencyMs = latencyMs;
+    conn.stats.lastOp = lastOpName(p.request.op);
+    conn.stats.lastZxid = this.lastZxid;
+    this.stats.packetsSent++;
+  }
+
+  private afterApply(p: Pending, result: TxnResult): void {
+    switch (p.request.op) {
+      case "createSession":
+        if (p.conn !== null && p.conn.isOpen) this.finishHandshake(p.conn, true);
+        return;
+      case "closeSession": {
+        this.sessions.remove(p.sessionId);
+        const owner = this.sessionConnections.get(p.sessionId);
+        // An expired session's connection is closed; a client's own closeSession is closed after its reply.
+        if (owner !== undefined && owner !== p.conn) this.closeConnection(owner, "its session expired");
+        return;
+      }
+      default:
+        void result;
+    }
+  }
+
+  // ---------------------------------------------------------------- replies
+
+  private writeReply(p: Pending, result: TxnResult): Buffer {
+    const zxid = this.lastZxid;
+    const err = errorCodes[result.err];
+    const xid = p.xid;
+    switch (p.request.op) {
+      case "create":
+        return encodeReply(xid, zxid, err, (w) => PathResponse.write(w, { path: result.path ?? null }));
+      case "create2":
+      case "createContainer":
+      case "createTTL":
+        return encodeReply(xid, zxid, err, (w) => Create2Response.write(w, { path: result.path ?? null, stat: result.stat! }));
+      case "setData":
+      case "setACL":
+        return encodeReply(xid, zxid, err, (w) => Stat.write(w, result.stat!));
+      case "multi":
+        // A failed multi still has err 0 in its header; each op carries its own code (MultiResponse).
+        return encodeReply(xid, zxid, 0, (w) => writeMultiResults(w, result.multi ?? []));
+      default:
+        return encodeReply(xid, zxid, err);
+    }
+  }
+
+  private readReply(conn: ClientConnection, p: Pending): Buffer | null {
+    const zxid = this.lastZxid;
+    const { request, xid } = p;
+    const fail = (name: ErrorName) => encodeReply(xid, zxid, errorCodes[name]);
+    switch (request.op) {
+      case "ping":
+        return encodeReply(xids.ping, zxid, 0);
+      case "exists": {
+        const path = request.path ?? "";
+        if (path.includes("\u0000")) return fail("badArguments");
+        // An exists watch is set whether or not the node exists: that is how one waits for a creation.
+        if (request.watch) this.watches.addWatch("data", path, conn);
+        const node = this.tree.getNode(path);
+        if (node === undefined) return fail("noNode");
+        return encodeReply(xid, zxid, 0, (w) => StatResponse.write(w, { stat: this.tree.statOf(node) }));
+      }
+      case "getData":
+      case "getChildren":
+      case "getChildren2": {
+        const path = request.path ?? "";
+        const node = this.tree.getNode(path);
+        if (node === undefined) return fail("noNode");
+        if (!aclAllows(node.acl, perms.read, conn.authIds)) return fail("noAuth");
+        if (request.watch) this.watches.addWatch(request.op === "getData" ? "data" : "child", path, conn);
+        const stat = this.tree.statOf(node);
+        if (request.op === "getData") return encodeReply(xid, zxid, 0, (w) => GetDataResponse.write(w, { data: node.data, stat }));
+        const children = [...node.children];
+        if (request.op === "getChildren") return encodeReply(xid, zxid, 0, (w) => GetChildrenResponse.write(w, { children }));
+        return encodeReply(xid, zxid, 0, (w) => GetChildren2Response.write(w, { children, stat }));
+      }
+      case "getACL": {
+        const node = this.tree.getNode(request.path ?? "");
+        if (node === undefined) return fail("noNode");
+        if (!aclAllows(node.acl, perms.read | perms.admin, conn.authIds)) return fail("noAuth");
+        const acl = aclAllows(node.acl, perms.admin, conn.authIds) ? [...node.acl] : maskDigests(node.acl);
+        return encodeReply(xid, zxid, 0, (w) => GetACLResponse.write(w, { acl, stat: this.tree.statOf(node) }));
+      }
+      case "sync":
+        return encodeReply(xid, zxid, 0, (w) => PathResponse.write(w, { path: request.path }));
+      case "getAllChildrenNumber": {
+        const path = request.path ?? "";
+        const node = this.tree.getNode(path);
+        if (node === undefined) return fail("noNode");
+        if (!aclAllows(node.acl, perms.read, conn.authIds)) return fail("noAuth");
+        const totalNumber = this.tree.descendantCount(path);
+        return encodeReply(xid, zxid, 0, (w) => GetAllChildrenNumberResponse.write(w, { totalNumber }));
+      }
+      case "getEphemerals": {
+        const prefix = (request.path ?? "").trim();
+        const all = [...this.tree.ephemeralsOf(conn.sessionId)];
+        const ephemerals = prefix === "" || prefix === "/" ? all : all.filter((path) => path.startsWith(request.path!));
+        return encodeReply(xid, zxid, 0, (w) => GetEphemeralsResponse.write(w, { ephemerals }));
+      }
+      case "whoAmI":
+        return encodeReply(xid, zxid, 0, (w) =>
+          WhoAmIResponse.write(w, { clientInfo: conn.authIds.map((id) => ({ authScheme: id.scheme, user: id.id })) }),
+        );
+      case "multiRead":
+        return encodeReply(xid, zxid, 0, (w) => this.writeMultiRead(w, conn, request.ops));
+      case "setWatches":
+      case "setWatches2":
+        this.setWatches(conn, request);
+        // Echo the xid that came: the Java client uses -8, node-zookeeper-client a positive one.
+        return encodeReply(xid, zxid, 0);
+      case "addWatch": {
+        const path = request.path ?? "";
+        if (request.mode !== addWatchModes.persistent && request.mode !== addWatchModes.persistentRecursive) return fail("badArguments");
+        this.watches.addPersistentWatch(path, conn, request.mode === addWatchModes.persistentRecursive);
+        return encodeReply(xid, zxid, 0, (w) => ErrorResponse.write(w, { err: 0 }));
+      }
+      case "checkWatches":
+      case "removeWatches": {
+        const path = request.path ?? "";
+        if (request.type < 1 || request.type > 3) return fail("badArguments");
+        const found =
+          request.op === "checkWatches" ? this.watches.contains(path, conn, request.type) : this.watches.remove(path, conn, request.type);
+        return found ? encodeReply(xid, zxid, 0) : fail("noWatcher");
+      }
+      case "auth": {
+        const outcome = authenticate(request.scheme, request.auth, conn.transport.remoteAddress, this.options.superDigest);
+        if (!outcome.ok) {
+          // AUTHFAILED, then the connection is closed (reference §1, [checked]).
+          conn.send(encodeReply(xid, 0n, errorCodes.authFailed));
+          this.closeConnection(conn, `authentication with scheme ${JSON.stringify(request.scheme)} failed`);
+          return null;
+        }
+        for (const id of outcome.ids) {
+          if (!conn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authIds.push(id);
+        }
+        return encodeReply(xid, 0n, 0);
+      }
+      case "check":
+        // A top-level check breaks Apache 3.8.0 (a txn with no reply); it is only meaningful inside a multi.
+        return fail("unimplemented");
+      case "reconfig":
+        return fail(this.options.reconfigEnabled ? "unimplemented" : "reconfigDisabled");
+      default:
+        throw new Error(`no reply for ${request.op}`);
+    }
+  }
+
+  /** setWatches(relativeZxid): re-arm the watches a reconnecting client had, or fire what it missed. */
+  private setWatches(conn: ClientConnection, request: Extract<ClientRequest, { op: "setWatches" | "setWatches2" }>): void {
+    const rel = request.relativeZxid;
+    const fire = (type: EventTypeName, path: string) => conn.notify(type, path);
+    for (const path of request.dataWatches) {
+      const node = this.tree.getNode(path);
+      if (node === undefined) fire("nodeDeleted", path);
+      else if (node.stat.mzxid > rel) fire("nodeDataChanged", path);
+      else this.watches.addWatch("data", path, conn);
+    }
+    for (const path of request.existWatches) {
+      if (this.tree.getNode(path) !== undefined) fire("nodeCreated", path);
+      else this.watches.addWatch("data", path, conn);
+    }
+    for (const path of request.childWatches) {
+      const node = this.tree.getNode(path);
+      if (node === undefined) fire("nodeDeleted", path);
+      else if (node.stat.pzxid > rel) fire("nodeChildrenChanged", path);
+      else this.watches.addWatch("child", path, conn);
+    }
+    for (const path of request.persistentWatches) this.watches.addPersistentWatch(path, conn, false);
+    for (const path of request.persistentRecursiveWatches) this.watches.addPersistentWatch(path, conn, true);
+  }
+
+  private writeMultiRead(w: JuteWriter, conn: ClientConnection, ops: readonly ReadOp[]): void {
+    for (const op of ops) {
+      const node = op.path === null ? undefined : this.tree.getNode(op.path);
+      const err = node === undefined ? errorCodes.noNode : aclAllows(node.acl, perms.read, conn.authIds) ? 0 : errorCodes.noAuth;
+      if (err !== 0 || node === undefined) {
+        MultiHeader.write(w, { type: opCodes.error, done: false, err });
+        ErrorResponse.write(w, { err });
+      } else if (op.op === "getData") {
+        MultiHeader.write(w, { type: opCodes.getData, done: false, err: 0 });
+        GetDataResponse.write(w, { data: node.data, stat: this.tree.statOf(node) });
+      } else {
+        MultiHeader.write(w, { type: opCodes.getChildren, done: false, err: 0 });
+        GetChildrenResponse.write(w, { children: [...node.children] });
+      }
+    }
+    MultiHeader.write(w, { type: -1, done: true, err: -1 });
+  }
+
+  // ---------------------------------------------------------------- time-driven work
+
+  /** Expires sessions whose time is up (SessionTrackerImpl's expirer). Call at least every tick. */
+  tick(): void {
+    const now = this.options.clock.nowMs();
+    for (const sessionId of this.sessions.expire(now)) {
+      const timeout = this.sessions.get(sessionId)?.timeoutMs;
+      this.options.logger.info(`expiring session 0x${hex(sessionId)}, timeout of ${timeout} ms exceeded`);
+      this.submit({ conn: null, xid: 0, sessionId, request: { op: "closeSession" }, receivedAtMs: now, durable: false });
+    }
+  }
+
+  /**
+   * Deletes empty containers that once had a child, and childless TTL nodes older than their ttl
+   * (Apache ContainerManager), at most `containerMaxPerMinute` a minute.
+   */
+  checkContainers(): void {
+    const now = this.options.clock.nowMs();
+    if (now - this.containerMinuteStartMs >= 60_000) {
+      this.containerMinuteStartMs = now;
+      this.containerDeletesThisMinute = 0;
+    }
+    const wall = BigInt(this.options.clock.wallMs());
+    const candidates: string[] = [];
+    for (const path of this.tree.containerPaths()) {
+      const node = this.tree.getNode(path);
+      if (node !== undefined && node.children.size === 0 && node.stat.cversion > 0) candidates.push(path);
+    }
+    for (const path of this.tree.ttlPaths()) {
+      const node = this.tree.getNode(path);
+      if (node === undefined || node.children.size > 0) continue;
+      const ttl = ttlOfOwner(node.stat.ephemeralOwner);
+      if (ttl !== 0n && wall - node.stat.mtime > ttl) candidates.push(path);
+    }
+    for (const path of candidates) {
+      if (this.containerDeletesThisMinute >= this.options.containerMaxPerMinute) return;
+      this.containerDeletesThisMinute++;
+      this.submit({ conn: null, xid: 0, sessionId: 0n, request: { op: "deleteContainer", path }, receivedAtMs: now, durable: false });
+    }
+  }
+
+  /** Closes every connection (server shutdown). Sessions stay in the tree, as after a crash. */
+  closeAll(): void {
+    for (const conn of [...this.connections]) this.disconnected(conn);
+  }
+
+  /** The connection currently attached to a session, if any. */
+  connectionOf(sessionId: bigint): ClientConnection | undefined {
+    return this.sessionConnections.get(sessionId);
+  }
+
+  /** A child path helper for callers that list the tree. */
+  static childPath = childPath;
+}
+
+function writeMultiResults(w: JuteWriter, results: readonly TxnResult[]): void {
+  for (const result of results) {
+    const txn = result.txn;
+    if (txn.kind === "error") {
+      const err = errorCodes[txn.err];
+      MultiHeader.write(w, { type: opCodes.error, done: false, err });
+      ErrorResponse.write(w, { err });
+      continue;
+    }
+    switch (txn.kind) {
+      case "create":
+      case "createContainer":
+      case "createTTL":
+        // Every create inside a multi is answered as a plain create: clients' multi parsers know only type 1.
+        MultiHeader.write(w, { type: opCodes.create, done: false, err: 0 });
+        PathResponse.write(w, { path: result.path ?? null });
+        break;
+      case "delete":
+        MultiHeader.write(w, { type: opCodes.delete, done: false, err: 0 });
+        break;
+      case "setData":
+        MultiHeader.write(w, { type: opCodes.setData, done: false, err: 0 });
+        Stat.write(w, result.stat!);
+        break;
+      case "check":
+        MultiHeader.write(w, { type: opCodes.check, done: false, err: 0 });
+        break;
+      default:
+        throw new Error(`${txn.kind} cannot be inside a multi`);
+    }
+  }
+  MultiHeader.write(w, { type: -1, done: true, err: -1 });
+}
+
+/** Apache's 4-letter op names for `cons` (FinalRequestProcessor lastOp). */
+function lastOpName(op: ClientRequest["op"]): string {
+  const names: Partial<Record<ClientRequest["op"], string>> = {
+    ping: "PING", create: "CREA", create2: "CREA", createContainer: "CREA", createTTL: "CREA", delete: "DELE",
+    exists: "EXIS", getData: "GETD", setData: "SETD", getACL: "GACL", setACL: "SACL", getChildren: "GETC",
+    getChildren2: "GETC", sync: "SYNC", multi: "MULT", multiRead: "MLTR", closeSession: "CLOS", setWatches: "SETW",
+    setWatches2: "STW2", addWatch: "ADDW", checkWatches: "CHKW", removeWatches: "REMW", whoAmI: "HOMI",
+    getEphemerals: "GETE", getAllChildrenNumber: "GETACN", auth: "AUTH",
+  };
+  return names[op] ?? "NA";
+}
+
+export function hex(value: bigint): string {
+  return BigInt.asUintN(64, value).toString(16);
+}
+
+export { JuteDecodeError };

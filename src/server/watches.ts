@@ -1,0 +1,175 @@
+/**
+ * Server-side watches (book chapter 4 "处理状态变化", notes §4): one-time triggers that a client sets with
+ * exists/getData (data watches) or getChildren (child watches), plus the persistent and persistent-recursive
+ * watches of `addWatch` (ZooKeeper 3.6+).
+ *
+ * Apache `WatchManager`: two tables, data and child, each path → watchers with a mode. When the tree announces a
+ * change, the matching watchers are notified and standard (one-time) watches are removed. A watcher is a
+ * connection; the same connection never gets two notifications for one change (delete fires data and child
+ * watches on the node, "one event per watcher").
+ */
+import type { TreeEvent } from "../tree/data-tree.ts";
+import type { EventTypeName } from "../proto/opcodes.ts";
+
+export type WatcherMode = "standard" | "persistent" | "persistentRecursive";
+
+/** Who gets notified: in the server, a client connection. */
+export interface Watcher {
+  notify(type: EventTypeName, path: string): void;
+}
+
+/** One of the two watch tables (Apache `WatchManager`). */
+class WatchTable {
+  private readonly byPath = new Map<string, Map<Watcher, WatcherMode>>();
+  private readonly byWatcher = new Map<Watcher, Set<string>>();
+  private recursiveCount = 0;
+
+  /** Adds or replaces a watch: the last mode set for (path, watcher) wins, as in Apache's WatcherModeManager. */
+  add(path: string, watcher: Watcher, mode: WatcherMode): void {
+    let watchers = this.byPath.get(path);
+    if (watchers === undefined) this.byPath.set(path, (watchers = new Map()));
+    const previous = watchers.get(watcher);
+    if (previous === "persistentRecursive") this.recursiveCount--;
+    if (mode === "persistentRecursive") this.recursiveCount++;
+    watchers.set(watcher, mode);
+    let paths = this.byWatcher.get(watcher);
+    if (paths === undefined) this.byWatcher.set(watcher, (paths = new Set()));
+    paths.add(path);
+  }
+
+  contains(path: string, watcher: Watcher): boolean {
+    return this.byPath.get(path)?.has(watcher) ?? false;
+  }
+
+  remove(path: string, watcher: Watcher): boolean {
+    const watchers = this.byPath.get(path);
+    const mode = watchers?.get(watcher);
+    if (watchers === undefined || mode === undefined) return false;
+    if (mode === "persistentRecursive") this.recursiveCount--;
+    watchers.delete(watcher);
+    if (watchers.size === 0) this.byPath.delete(path);
+    const paths = this.byWatcher.get(watcher);
+    paths?.delete(path);
+    if (paths?.size === 0) this.byWatcher.delete(watcher);
+    return true;
+  }
+
+  /** Drops every watch of a closed connection (Apache `removeWatcher(Watcher)`). */
+  removeWatcher(watcher: Watcher): void {
+    for (const path of [...(this.byWatcher.get(watcher) ?? [])]) this.remove(path, watcher);
+  }
+
+  /**
+   * The watchers a change at `path` reaches, removing fired one-time watches (WatchManager.triggerWatch).
+   * Recursive watches on `path` or any ancestor match everything but NodeChildrenChanged; other watches
+   * match only on `path` itself.
+   */
+  collect(path: string, type: EventTypeName): Set<Watcher> {
+    const reached = new Set<Watcher>();
+    let at: string | null = path;
+    let exact = true;
+    while (at !== null) {
+      const watchers = this.byPath.get(at);
+      if (watchers !== undefined) {
+        for (const [watcher, mode] of watchers) {
+          if (mode === "persistentRecursive") {
+            if (type !== "nodeChildrenChanged") reached.add(watcher);
+          } else if (exact) {
+            reached.add(watcher);
+            if (mode === "standard") this.remove(at, watcher);
+          }
+        }
+      }
+      // Walking up the ancestors is only needed when some recursive watch exists.
+      if (this.recursiveCount === 0) break;
+      at = at === "/" ? null : parentPathOf(at);
+      exact = false;
+    }
+    return reached;
+  }
+
+  get watchCount(): number {
+    let count = 0;
+    for (const watchers of this.byPath.values()) count += watchers.size;
+    return count;
+  }
+
+  pathsOf(watcher: Watcher): ReadonlySet<string> {
+    return this.byWatcher.get(watcher) ?? new Set();
+  }
+
+  watchersByPath(): ReadonlyMap<string, ReadonlyMap<Watcher, WatcherMode>> {
+    return this.byPath;
+  }
+
+  watchers(): IterableIterator<Watcher> {
+    return this.byWatcher.keys();
+  }
+}
+
+function parentPathOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.substring(0, slash);
+}
+
+export type WatchKind = "data" | "child";
+
+export class WatchManager {
+  readonly data = new WatchTable();
+  readonly child = new WatchTable();
+
+  /** exists/getData (`data`) or getChildren (`child`) with watch=true. exists on a missing node watches too. */
+  addWatch(kind: WatchKind, path: string, watcher: Watcher): void {
+    (kind === "data" ? this.data : this.child).add(path, watcher, "standard");
+  }
+
+  /** addWatch: a persistent watch sits in both tables (DataTree.addWatch). */
+  addPersistentWatch(path: string, watcher: Watcher, recursive: boolean): void {
+    const mode: WatcherMode = recursive ? "persistentRecursive" : "persistent";
+    this.data.add(path, watcher, mode);
+    this.child.add(path, watcher, mode);
+  }
+
+  /** The tree changed: notify (DataTree.createNode/deleteNode/setData → triggerWatch). */
+  readonly onTreeEvent = (event: TreeEvent): void => {
+    switch (event.type) {
+      case "nodeCreated":
+      case "nodeDataChanged":
+        this.notifyAll(this.data.collect(event.path, event.type), event.type, event.path);
+        return;
+      case "nodeChildrenChanged":
+        this.notifyAll(this.child.collect(event.path, event.type), event.type, event.path);
+        return;
+      case "nodeDeleted": {
+        // Data and child watches on the deleted node both fire, but each watcher hears it once.
+        const reached = this.data.collect(event.path, event.type);
+        for (const watcher of this.child.collect(event.path, event.type)) reached.add(watcher);
+        this.notifyAll(reached, event.type, event.path);
+        return;
+      }
+    }
+  };
+
+  private notifyAll(watchers: Set<Watcher>, type: EventTypeName, path: string): void {
+    for (const watcher of watchers) watcher.notify(type, path);
+  }
+
+  /** checkWatches: type 1 children, 2 data, 3 any. */
+  contains(path: string, watcher: Watcher, type: number): boolean {
+    const inData = this.data.contains(path, watcher);
+    const inChild = this.child.contains(path, watcher);
+    return type === 1 ? inChild : type === 2 ? inData : inData || inChild;
+  }
+
+  /** removeWatches: true when something was removed. */
+  remove(path: string, watcher: Watcher, type: number): boolean {
+    const fromChild = type === 1 || type === 3 ? this.child.remove(path, watcher) : false;
+    const fromData = type === 2 || type === 3 ? this.data.remove(path, watcher) : false;
+    return fromChild || fromData;
+  }
+
+  removeWatcher(watcher: Watcher): void {
+    this.data.removeWatcher(watcher);
+    this.child.removeWatcher(watcher);
+  }
+}
