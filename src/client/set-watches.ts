@@ -1,0 +1,75 @@
+/**
+ * Re-registering watches on a new connection (Apache `ClientCnxn.SendThread.primeConnection`).
+ *
+ * The client sends every path it watches with `relativeZxid` = the last zxid it saw. The server compares each
+ * watched node with that zxid and fires at once the watches whose node changed since (e.g. a data watch whose node's
+ * mzxid > relativeZxid gets NodeDataChanged), and re-arms the others (reference §3). So no change is missed while
+ * the client was away, and no event is invented for one it already saw.
+ *
+ * SetWatches (opcode 101) knows data, exist and child watches; SetWatches2 (105) adds persistent and persistent
+ * recursive ones, and is only used for a packet that holds some (older servers do not know it). A client can watch
+ * more paths than fit in one packet (jute.maxbuffer), so, like Apache, the paths are sent in batches of about
+ * `setWatchesPacketBytesMax` (the last path added may overshoot a little, as in Apache).
+ */
+import { JuteWriter, SetWatches, SetWatches2, opCodes } from "../proto/index.ts";
+import type { EncodedRequest } from "./operations.ts";
+
+/** Apache `ClientCnxn.SET_WATCHES_MAX_LENGTH`: 128 KB of path text per packet. */
+export const setWatchesPacketBytesMax = 128 * 1024;
+
+export interface WatchedPaths {
+  readonly data: readonly string[];
+  readonly exist: readonly string[];
+  readonly child: readonly string[];
+  readonly persistent: readonly string[];
+  readonly persistentRecursive: readonly string[];
+}
+
+const order = ["data", "exist", "child", "persistent", "persistentRecursive"] as const;
+
+/** The SetWatches/SetWatches2 packets for these (server) paths; none when nothing is watched. */
+export function setWatchesPackets(
+  paths: WatchedPaths,
+  relativeZxid: bigint,
+  packetBytesMax: number = setWatchesPacketBytesMax,
+): EncodedRequest[] {
+  const queue: Array<{ kind: (typeof order)[number]; path: string }> = [];
+  for (const kind of order) for (const path of paths[kind]) queue.push({ kind, path });
+
+  const packets: EncodedRequest[] = [];
+  let at = 0;
+  while (at < queue.length) {
+    const batch: Record<(typeof order)[number], string[]> = {
+      data: [],
+      exist: [],
+      child: [],
+      persistent: [],
+      persistentRecursive: [],
+    };
+    let batchBytes = 0;
+    while (at < queue.length && batchBytes < packetBytesMax) {
+      const { kind, path } = queue[at++]!;
+      batch[kind].push(path);
+      batchBytes += Buffer.byteLength(path, "utf8");
+    }
+    const w = new JuteWriter();
+    const common = {
+      relativeZxid,
+      dataWatches: batch.data,
+      existWatches: batch.exist,
+      childWatches: batch.child,
+    };
+    if (batch.persistent.length === 0 && batch.persistentRecursive.length === 0) {
+      SetWatches.write(w, common);
+      packets.push({ opCode: opCodes.setWatches, body: Buffer.from(w.view()) });
+    } else {
+      SetWatches2.write(w, {
+        ...common,
+        persistentWatches: batch.persistent,
+        persistentRecursiveWatches: batch.persistentRecursive,
+      });
+      packets.push({ opCode: opCodes.setWatches2, body: Buffer.from(w.view()) });
+    }
+  }
+  return packets;
+}
