@@ -26,8 +26,8 @@ import {
   type TransactionFailure,
 } from "./errors.ts";
 import { EventQueue } from "./event-queue.ts";
+import { acls } from "./acl.ts";
 import {
-  acls,
   toNodeBytes,
   type NodeData,
   type ReadOp,
@@ -284,17 +284,17 @@ export class ZooKeeperClient {
   }
 
   /** The node's Stat, or null when it does not exist (a watch is set either way, and fires on creation too). */
-  exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
+  async exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
     validatePath(path);
     return this.call({ op: "exists", path, ...watcherOf(options) }, options.timeoutMs);
   }
 
-  getData(path: string, options: WatchOptions = {}): Promise<DataSnapshot> {
+  async getData(path: string, options: WatchOptions = {}): Promise<DataSnapshot> {
     validatePath(path);
     return this.call({ op: "getData", path, ...watcherOf(options) }, options.timeoutMs);
   }
 
-  setData(path: string, data: NodeData, options: VersionOptions = {}): Promise<Stat> {
+  async setData(path: string, data: NodeData, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
     return this.call({ op: "setData", path, data: toNodeBytes(data), version: options.version ?? -1 }, options.timeoutMs);
   }
@@ -313,12 +313,12 @@ export class ZooKeeperClient {
     return { children: result.children, stat: result.stat! };
   }
 
-  getACL(path: string, options: CallOptions = {}): Promise<{ acl: ACL[]; stat: Stat }> {
+  async getACL(path: string, options: CallOptions = {}): Promise<{ acl: ACL[]; stat: Stat }> {
     validatePath(path);
     return this.call({ op: "getACL", path }, options.timeoutMs);
   }
 
-  setACL(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
+  async setACL(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
     return this.call({ op: "setACL", path, acl, version: options.version ?? -1 }, options.timeoutMs);
   }
@@ -327,7 +327,7 @@ export class ZooKeeperClient {
    * Waits until the server this client talks to has caught up with the leader, so that a read after it sees every
    * write committed before the sync (book chapter 6, "sync").
    */
-  sync(path: string, options: CallOptions = {}): Promise<string> {
+  async sync(path: string, options: CallOptions = {}): Promise<string> {
     validatePath(path);
     return this.call({ op: "sync", path }, options.timeoutMs);
   }
@@ -352,7 +352,7 @@ export class ZooKeeperClient {
   }
 
   /** Several reads in one round trip (opcode multiRead); each result is data, children, or an error code. */
-  multiRead(ops: readonly ReadOp[], options: CallOptions = {}): Promise<ReadResult[]> {
+  async multiRead(ops: readonly ReadOp[], options: CallOptions = {}): Promise<ReadResult[]> {
     for (const op of ops) validatePath(op.path);
     return this.call({ op: "multiRead", ops }, options.timeoutMs);
   }
@@ -410,19 +410,19 @@ export class ZooKeeperClient {
   }
 
   /** This session's ephemeral nodes whose path starts with `prefixPath` (opcode getEphemerals). */
-  getEphemerals(prefixPath = "/", options: CallOptions = {}): Promise<string[]> {
+  async getEphemerals(prefixPath = "/", options: CallOptions = {}): Promise<string[]> {
     validatePath(prefixPath);
     return this.call({ op: "getEphemerals", path: prefixPath }, options.timeoutMs);
   }
 
   /** The number of descendants of a node, not counting itself (opcode getAllChildrenNumber). */
-  getAllChildrenNumber(path: string, options: CallOptions = {}): Promise<number> {
+  async getAllChildrenNumber(path: string, options: CallOptions = {}): Promise<number> {
     validatePath(path);
     return this.call({ op: "getAllChildrenNumber", path }, options.timeoutMs);
   }
 
   /** The identities this session is authenticated as (opcode whoAmI), e.g. [{authScheme: "ip", user: "127.0.0.1"}]. */
-  whoAmI(options: CallOptions = {}): Promise<ClientInfo[]> {
+  async whoAmI(options: CallOptions = {}): Promise<ClientInfo[]> {
     return this.call({ op: "whoAmI" }, options.timeoutMs);
   }
 

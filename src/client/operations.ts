@@ -9,7 +9,6 @@
  * care what they are (the client uses functions; a test may use strings).
  */
 import {
-  ACLList,
   AddWatchRequest,
   CheckVersionRequest,
   Create2Response,
@@ -392,14 +391,3 @@ export function requestPath<W>(request: Request<W>): string | undefined {
   return "path" in request ? request.path : undefined;
 }
 
-/** Apache's ACL constants (`ZooDefs.Ids`). */
-export const acls = {
-  /** world:anyone with every permission. */
-  openAclUnsafe: [{ perms: 31, id: { scheme: "world", id: "anyone" } }] as readonly ACL[],
-  /** world:anyone may read. */
-  readAclUnsafe: [{ perms: 1, id: { scheme: "world", id: "anyone" } }] as readonly ACL[],
-  /** Every permission for the ids this connection authenticated as (the `auth` scheme). */
-  creatorAllAcl: [{ perms: 31, id: { scheme: "auth", id: "" } }] as readonly ACL[],
-} as const;
-
-export { ACLList };

@@ -9,7 +9,8 @@
  *     .commit();
  */
 import type { ACL, CreateModeName } from "../proto/index.ts";
-import { acls, toNodeBytes, type NodeData as Data, type TransactionOp, type TransactionResult } from "./operations.ts";
+import { acls } from "./acl.ts";
+import { toNodeBytes, type NodeData as Data, type TransactionOp, type TransactionResult } from "./operations.ts";
 
 
 export class Transaction {
