@@ -6,11 +6,13 @@
 
 /** Why `path` is not a valid znode path, or null when it is. */
 export function pathProblem(path: string | null, isSequential = false): string | null {
+  // PathUtils.validatePath(path, isSequential) validates `path + "1"`: the counter will follow.
+  if (isSequential && path !== null) return pathProblem(path + "1");
   if (path === null) return "Path cannot be null";
   if (path.length === 0) return "Path length must be > 0";
   if (path[0] !== "/") return "Path must start with / character";
   if (path.length === 1) return null;
-  if (path[path.length - 1] === "/" && !isSequential) return "Path must not end with / character";
+  if (path[path.length - 1] === "/") return "Path must not end with / character";
   let previous = "/";
   let reason: string | null = null;
   for (let i = 1; i < path.length; i++) {
