@@ -82,13 +82,21 @@ function validIpAclExpr(id: string): boolean {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(network) === 4 ? 32 : 128));
 }
 
+/** `s.split(sep).length` in Java: trailing empty strings are removed (and "" splits into [""]). */
+function javaSplitLength(s: string, sep: string): number {
+  const parts = s.split(sep);
+  while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+  return parts.length === 1 && parts[0] === "" && s.length > 0 ? 0 : parts.length;
+}
+
 /** Schemes that can appear in a stored ACL, and whether an id is well-formed for them. */
 function validStoredId(id: Id): boolean {
   switch (id.scheme) {
     case "world":
       return id.id === "anyone";
     case "digest":
-      return (id.id ?? "").split(":").length > 1;
+      // DigestAuthenticationProvider.isValid: Java's id.split(":").length == 2, which drops trailing empty parts.
+      return javaSplitLength(id.id ?? "", ":") === 2;
     case "ip":
       return validIpAclExpr(id.id ?? "");
     case "super":
