@@ -380,6 +380,9 @@ export class ZooKeeperClient {
    * A watch that stays after firing (opcode addWatch): "persistent" for the node's own events (created, deleted,
    * data changed, children changed); "persistentRecursive" for created/deleted/data changed of the node and every
    * descendant (no children-changed events).
+   *
+   * Apache 3.8 keeps one watch per path and connection on the server: a persistent watch added on a path where
+   * this client also has a standard watch makes that one persistent too (ZOOKEEPER-4466, fixed in 3.9).
    */
   async addWatch(path: string, watcher: Watcher, mode: WatchMode, options: CallOptions = {}): Promise<void> {
     validatePath(path);
