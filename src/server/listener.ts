@@ -7,7 +7,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import type { ZooConfig } from "../config/index.ts";
 import type { Transport } from "./connection.ts";
-import { ZooKeeperServer, type Clock, type Logger, type TxnSink } from "./server.ts";
+import { ZooKeeperServer, type Clock, type Logger, type ServerOptions, type TxnSink } from "./server.ts";
 
 export const realClock: Clock = {
   nowMs: () => Math.floor(performance.now()),
@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly txnSink?: TxnSink;
   /** Called with the ZooKeeperServer before it listens (storage uses it to load recovered state). */
   readonly beforeListen?: (server: ZooKeeperServer) => void | Promise<void>;
+  /** Replaces parts of the server core (labs plug the learner's pieces in here). */
+  readonly overrides?: Partial<ServerOptions>;
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ function describeConfig(config: ZooConfig): Array<[string, string]> {
 export async function startStandaloneServer(config: ZooConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? realClock;
-  const zk = new ZooKeeperServer(serverOptionsFrom(config, clock, logger, options.txnSink));
+  const zk = new ZooKeeperServer({ ...serverOptionsFrom(config, clock, logger, options.txnSink), ...options.overrides });
   await options.beforeListen?.(zk);
   const connectionsPerIp = new Map<string, number>();
   const sockets = new Set<net.Socket>();

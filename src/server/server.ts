@@ -95,6 +95,8 @@ export interface ServerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly txnSink?: TxnSink;
+  /** The watch manager to use (a seam: lab 4 plugs the learner's in here). */
+  readonly watchManager?: WatchManager;
 }
 
 /** A request in the FIFO. */
@@ -123,7 +125,7 @@ export interface ServerStats {
 export class ZooKeeperServer {
   readonly tree: DataTree;
   readonly sessions: SessionTracker;
-  readonly watches = new WatchManager();
+  readonly watches: WatchManager;
   readonly connections = new Set<ClientConnection>();
   readonly stats: ServerStats;
   private readonly preparer: Preparer;
@@ -136,6 +138,7 @@ export class ZooKeeperServer {
   private containerMinuteStartMs = 0;
 
   constructor(readonly options: ServerOptions) {
+    this.watches = options.watchManager ?? new WatchManager();
     this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
     this.tree.setWatchTrigger(this.watches.onTreeEvent);
     const now = options.clock.nowMs();

@@ -56,36 +56,45 @@ class WatchTable {
 
   /** Drops every watch of a closed connection (Apache `removeWatcher(Watcher)`). */
   removeWatcher(watcher: Watcher): void {
+    // lab 4.3: watches belong to a connection: drop them all when it closes
+    //   A closed connection can never be notified again, so every watch it has in this table must go,
+    //   or the table leaks and `wchs` counts ghosts. `this.byWatcher` knows its paths; `this.remove` removes one.
     for (const path of [...(this.byWatcher.get(watcher) ?? [])]) this.remove(path, watcher);
+    // end lab 4.3
   }
 
   /**
    * The watchers a change at `path` reaches, removing fired one-time watches (WatchManager.triggerWatch).
-   * Recursive watches on `path` or any ancestor match everything but NodeChildrenChanged; other watches
-   * match only on `path` itself.
+   * Watches on `path` itself fire (recursive ones except for NodeChildrenChanged); so do recursive watches
+   * on any ancestor.
    */
   collect(path: string, type: EventTypeName): Set<Watcher> {
     const reached = new Set<Watcher>();
-    let at: string | null = path;
-    let exact = true;
-    while (at !== null) {
-      const watchers = this.byPath.get(at);
-      if (watchers !== undefined) {
-        for (const [watcher, mode] of watchers) {
-          if (mode === "persistentRecursive") {
-            if (type !== "nodeChildrenChanged") reached.add(watcher);
-          } else if (exact) {
-            reached.add(watcher);
-            if (mode === "standard") this.remove(at, watcher);
-          }
-        }
+    // lab 4.1: a watch table: set a watch, fire it once, then forget it
+    //   Add to `reached` every watcher set on exactly `path` (see `this.byPath`) whose mode is "standard" or
+    //   "persistent". A standard watch is a one-time trigger: remove it from the table (`this.remove`) as it
+    //   fires. A persistent one stays. Recursive watches are handled after this region.
+    const here = this.byPath.get(path);
+    if (here !== undefined) {
+      for (const [watcher, mode] of here) {
+        if (mode === "persistentRecursive") continue;
+        reached.add(watcher);
+        if (mode === "standard") this.remove(path, watcher);
       }
-      // Walking up the ancestors is only needed when some recursive watch exists.
-      if (this.recursiveCount === 0) break;
-      at = at === "/" ? null : parentPathOf(at);
-      exact = false;
     }
+    // end lab 4.1
+    this.collectRecursive(path, type, reached);
     return reached;
+  }
+
+  /** Recursive watches on `path` and its ancestors match every event but NodeChildrenChanged. */
+  private collectRecursive(path: string, type: EventTypeName, reached: Set<Watcher>): void {
+    if (this.recursiveCount === 0 || type === "nodeChildrenChanged") return;
+    for (let at: string | null = path; at !== null; at = at === "/" ? null : parentPathOf(at)) {
+      for (const [watcher, mode] of this.byPath.get(at) ?? []) {
+        if (mode === "persistentRecursive") reached.add(watcher);
+      }
+    }
   }
 
   get watchCount(): number {
@@ -141,10 +150,13 @@ export class WatchManager {
         this.notifyAll(this.child.collect(event.path, event.type), event.type, event.path);
         return;
       case "nodeDeleted": {
-        // Data and child watches on the deleted node both fire, but each watcher hears it once.
+        // lab 4.2: a deleted node fires its data and child watches, once per watcher
+        //   Both tables may hold watches on the deleted node: collect from `this.data` and `this.child`, merge
+        //   them into one Set so that a connection with both kinds hears about the deletion once, and notify.
         const reached = this.data.collect(event.path, event.type);
         for (const watcher of this.child.collect(event.path, event.type)) reached.add(watcher);
         this.notifyAll(reached, event.type, event.path);
+        // end lab 4.2
         return;
       }
     }
