@@ -1,0 +1,197 @@
+/**
+ * The master (book chapter 4 "The Master Watches for Changes in the List of Workers", "…Tasks"): once elected,
+ * it watches /workers and /tasks, assigns each new task to a live worker, and when a worker's session ends
+ * (its ephemeral /workers/<name> disappears) gives that worker's unfinished tasks back to /tasks.
+ *
+ * It never polls: every list is read with a watch, and the watch is set again each time it fires.
+ * A master that loses its session stops at once (notes §6: a recovered master must not assume it is still
+ * master): its /master is gone with the session, and another process may already be master.
+ */
+import {
+  ConnectionLossError,
+  NoNodeError,
+  NodeExistsError,
+  type ZooKeeperClient,
+} from "../../client/index.ts";
+import { bootstrap } from "./bootstrap.ts";
+import { waitToBecomeMaster } from "./election.ts";
+import { assignmentPath, assignmentsOf, assignPath, quiet, taskPath, tasksPath, workersPath, type Reporter } from "./paths.ts";
+
+/**
+ * Lists /workers and keeps listing it: calls `onWorkers` with the current list now and after every change,
+ * until `isActive()` turns false.
+ */
+export async function watchWorkers(
+  client: ZooKeeperClient,
+  onWorkers: (workers: string[]) => void,
+  isActive: () => boolean = () => true,
+): Promise<void> {
+  // lab 4.4: the master's loop: list /workers with a watch, and set it again on every change
+  //   Call getChildren("/workers") with a watch and pass the list to onWorkers. A watch fires once: when it
+  //   fires, list again with a new watch (call yourself), or later changes go unseen. Retry on
+  //   ConnectionLossError; stop once isActive() is false.
+  if (!isActive()) return;
+  let workers: string[];
+  try {
+    workers = await client.getChildren(workersPath, {
+      watch: () => void watchWorkers(client, onWorkers, isActive).catch(() => {}),
+    });
+  } catch (error) {
+    if (error instanceof ConnectionLossError) return watchWorkers(client, onWorkers, isActive);
+    throw error;
+  }
+  onWorkers(workers);
+  // end lab 4.4
+}
+
+export interface MasterOptions {
+  readonly id: string;
+  readonly report?: Reporter;
+  /** Picks a worker for a task; default: round-robin. */
+  readonly choose?: (task: string, workers: readonly string[]) => string;
+}
+
+export type MasterState = "running" | "elected" | "stopped";
+
+export class Master {
+  private readonly report: Reporter;
+  private workers: string[] = [];
+  private state: MasterState = "running";
+  private stopCallbacks: Array<() => void> = [];
+  /** Tasks this master assigned, in order (tests check reassignment). */
+  readonly assigned: Array<{ task: string; worker: string }> = [];
+
+  constructor(
+    private readonly client: ZooKeeperClient,
+    private readonly options: MasterOptions,
+  ) {
+    this.report = options.report ?? quiet;
+    // The session is this master's mandate: when it expires, stop being master for good (a new process,
+    // with a new session, must run for master again).
+    client.onStateChange((state) => {
+      if (state.kind === "expired" || state.kind === "closed") this.stop(state.kind === "expired" ? "its session expired" : "it closed");
+    });
+  }
+
+  get currentState(): MasterState {
+    return this.state;
+  }
+
+  /** Resolves once this master is stopped (session expired or `stop()`). */
+  stopped(): Promise<void> {
+    if (this.state === "stopped") return Promise.resolve();
+    return new Promise((resolve) => this.stopCallbacks.push(resolve));
+  }
+
+  stop(reason = "asked to"): void {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    this.report(`${this.options.id}: no longer master (${reason})`);
+    for (const callback of this.stopCallbacks.splice(0)) callback();
+  }
+
+  private get active(): boolean {
+    return this.state === "elected";
+  }
+
+  /** Runs for master (waiting as a backup if needed), then does the master's work until stopped. */
+  async run(): Promise<void> {
+    await bootstrap(this.client);
+    await waitToBecomeMaster(this.client, this.options.id, this.report);
+    if (this.state === "stopped") return;
+    this.state = "elected";
+    this.report(`${this.options.id}: elected master`);
+    let previous = new Set<string>();
+    await watchWorkers(
+      this.client,
+      (workers) => {
+        this.workers = workers;
+        const now = new Set(workers);
+        for (const gone of previous) if (!now.has(gone)) void this.reassignTasksOf(gone).catch((e) => this.report(`reassign failed: ${e}`));
+        previous = now;
+        void this.assignPending().catch(() => {});
+      },
+      () => this.active,
+    );
+    await this.recoverOrphans();
+    await this.watchTasks();
+  }
+
+  /** /tasks with a watch, set again on every change; each task in it is waiting to be assigned. */
+  private async watchTasks(): Promise<void> {
+    if (!this.active) return;
+    let tasks: string[];
+    try {
+      tasks = await this.client.getChildren(tasksPath, { watch: () => void this.watchTasks().catch(() => {}) });
+    } catch (error) {
+      if (error instanceof ConnectionLossError) return this.watchTasks();
+      throw error;
+    }
+    for (const task of tasks.sort()) await this.assign(task).catch((e) => this.report(`assign ${task} failed: ${e}`));
+  }
+
+  private async assignPending(): Promise<void> {
+    if (!this.active) return;
+    const tasks = await this.client.getChildren(tasksPath);
+    for (const task of tasks.sort()) await this.assign(task).catch(() => {});
+  }
+
+  /** Moves /tasks/<task> to /assign/<worker>/<task> in one multi, so a task is never lost or doubled. */
+  private async assign(task: string): Promise<void> {
+    if (!this.active || this.workers.length === 0) return;
+    let data: Buffer | null;
+    try {
+      ({ data } = await this.client.getData(taskPath(task)));
+    } catch (error) {
+      if (error instanceof NoNodeError) return; // already assigned
+      throw error;
+    }
+    const worker = (this.options.choose ?? roundRobin(this))(task, this.workers);
+    try {
+      await this.client.transaction().create(assignmentPath(worker, task), data ?? Buffer.alloc(0)).delete(taskPath(task)).commit();
+      this.assigned.push({ task, worker });
+      this.report(`${this.options.id}: assigned ${task} to ${worker}`);
+    } catch (error) {
+      if (error instanceof ConnectionLossError) return this.assign(task);
+      // Someone (this master, before a lost reply) already moved it, or the worker's folder is gone.
+    }
+  }
+
+  /** A worker died: put its unfinished tasks back in /tasks and remove its assignment folder. */
+  private async reassignTasksOf(worker: string): Promise<void> {
+    if (!this.active) return;
+    let tasks: string[];
+    try {
+      tasks = await this.client.getChildren(assignmentsOf(worker));
+    } catch (error) {
+      if (error instanceof NoNodeError) return;
+      throw error;
+    }
+    this.report(`${this.options.id}: ${worker} is gone, reassigning ${tasks.length} task(s)`);
+    for (const task of tasks) {
+      const { data } = await this.client.getData(assignmentPath(worker, task));
+      try {
+        await this.client.transaction().create(taskPath(task), data ?? Buffer.alloc(0)).delete(assignmentPath(worker, task)).commit();
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+    await this.client.delete(assignmentsOf(worker)).catch(() => {});
+  }
+
+  /** A new master also adopts orphans: assignment folders of workers that died while no master was watching. */
+  private async recoverOrphans(): Promise<void> {
+    const live = new Set(this.workers);
+    for (const worker of await this.client.getChildren(assignPath)) {
+      if (!live.has(worker)) await this.reassignTasksOf(worker);
+    }
+  }
+}
+
+/** The default choice: round-robin over the live workers, in a stable order. */
+function roundRobin(master: Master): (task: string, workers: readonly string[]) => string {
+  return (_task, workers) => {
+    const sorted = [...workers].sort();
+    return sorted[master.assigned.length % sorted.length]!;
+  };
+}

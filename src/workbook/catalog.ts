@@ -1,0 +1,138 @@
+/**
+ * The labs: one per chapter of the book (DESIGN.md "The lab map"). The code of each exercise lives in the
+ * reference as a marked region (regions.ts); this file holds what the runner shows around it: titles, what to
+ * read, and a hint per exercise. `labs:build` checks that the two agree.
+ */
+
+export interface ExerciseInfo {
+  /** "4.2" */
+  readonly id: string;
+  readonly title: string;
+  /** Shown when the learner presses `h`. */
+  readonly hint: string;
+}
+
+export interface LabInfo {
+  readonly number: number;
+  /** Folder name under labs/ and solutions/, e.g. "04-watches". */
+  readonly slug: string;
+  readonly title: string;
+  /** The chapter file under chapters/ to read first. */
+  readonly chapter: string;
+  /** What to read, in the chapter and in the book. */
+  readonly read: readonly string[];
+  readonly exercises: readonly ExerciseInfo[];
+}
+
+export const labs: readonly LabInfo[] = [
+  {
+    number: 1,
+    slug: "01-master-election",
+    title: "Master election with an ephemeral /master",
+    chapter: "01-introduction.md",
+    read: ["chapters/01-introduction.md — the master–worker example; the three problems (master crash, worker crash, communication failure)", "Book chapter 1, \"Example: Master-Worker Application\""],
+    exercises: [
+      {
+        id: "1.1",
+        title: "run for master: create /master as an ephemeral znode holding your id",
+        hint: "client.create(\"/master\", Buffer.from(id), { mode: \"ephemeral\" }). A NodeExistsError is not a failure: it means someone else is master, so return \"notElected\". Anything else (e.g. ConnectionLossError) is for the caller to handle.",
+      },
+      {
+        id: "1.2",
+        title: "after a connection loss, find out whether you are the master",
+        hint: "getData(\"/master\"): if the data equals your id you are the master; if the node is missing (NoNodeError) nobody is, so run again; a ConnectionLossError means ask again.",
+      },
+      {
+        id: "1.3",
+        title: "a backup watches /master and runs again when the master's session ends",
+        hint: "exists(\"/master\", { watch }) sets a watch even when the node is missing. On a nodeDeleted event run for master again; if exists() already says null, run at once — the master went away between the two calls.",
+      },
+    ],
+  },
+  {
+    number: 2,
+    slug: "02-znodes",
+    title: "Znodes, versions and the Stat clients see",
+    chapter: "02-getting-to-grips.md",
+    read: ["chapters/02-getting-to-grips.md — znode types, versions, sessions", "Book chapter 2, \"ZooKeeper Basics\" and \"Sessions\""],
+    exercises: [
+      {
+        id: "2.1",
+        title: "conditional writes: the version check (-1 matches any version)",
+        hint: "Compare the version the request expects with the node's current version: -1 means \"any\"; a mismatch is BADVERSION (throw the PrepareError given); on success return the next version.",
+      },
+      {
+        id: "2.2",
+        title: "sequential names: path + the parent's counter as %010d",
+        hint: "The counter is the parent's stored cversion. Pad to ten digits with zeros; Java's %010d renders -1 as \"-000000001\".",
+      },
+      {
+        id: "2.3",
+        title: "the Stat a client sees: cversion and numChildren derived from what is stored",
+        hint: "The server stores how many children were ever created; clients see how many child changes there were: stored*2 - numChildren. Containers and TTL nodes store their kind in ephemeralOwner; clients see 0 there.",
+      },
+    ],
+  },
+  {
+    number: 3,
+    slug: "03-workers",
+    title: "Worker registration that survives CONNECTIONLOSS",
+    chapter: "03-using-the-api.md",
+    read: ["chapters/03-using-the-api.md — asynchronous calls, CONNECTIONLOSS, idempotent operations", "Book chapter 3, \"Getting Started with the ZooKeeper API\""],
+    exercises: [
+      {
+        id: "3.1",
+        title: "bootstrap: create /workers, /tasks, /assign and /status, idempotently",
+        hint: "Create each parent; NodeExistsError means it is already there (maybe from your own earlier attempt whose reply was lost): that is success. Retry the same create on ConnectionLossError.",
+      },
+      {
+        id: "3.2",
+        title: "register a worker: an ephemeral /workers/<name>, even if the reply was lost",
+        hint: "On ConnectionLossError you cannot tell whether the create happened. Create again: NodeExistsError is fine if the node's ephemeralOwner is your session id (it is your own node); otherwise someone else has that name.",
+      },
+      {
+        id: "3.3",
+        title: "status updates: retry after CONNECTIONLOSS only while the status is still current",
+        hint: "The notes' updateStatus: keep the latest status in a field; when a setData fails with ConnectionLossError, retry only if the field still holds the value you tried to write — a newer update may already be on its way.",
+      },
+    ],
+  },
+  {
+    number: 4,
+    slug: "04-watches",
+    title: "One-time watches, on the server and in the master",
+    chapter: "04-watches.md",
+    read: ["chapters/04-watches.md — one-time triggers, the ordering guarantee, re-registering", "Book chapter 4, \"Dealing with State Change\""],
+    exercises: [
+      {
+        id: "4.1",
+        title: "a watch table: set a watch, fire it once, then forget it",
+        hint: "collect(path, type) returns the watchers on that exact path and removes the standard (one-time) ones; persistent ones stay. Recursive watches on ancestors are done for you below the region.",
+      },
+      {
+        id: "4.2",
+        title: "a deleted node fires its data and child watches, once per watcher",
+        hint: "Collect from both tables for a nodeDeleted event and merge them into one Set before notifying, so a connection watching both hears it once.",
+      },
+      {
+        id: "4.3",
+        title: "watches belong to a connection: drop them all when it closes",
+        hint: "removeWatcher(watcher): for every path that watcher has in this table, remove it. byWatcher already knows the paths.",
+      },
+      {
+        id: "4.4",
+        title: "the master's loop: list /workers with a watch, and set it again on every change",
+        hint: "getChildren(\"/workers\", { watch }) in a function that calls itself from the watch callback. A watch fires once: if you do not set it again you miss every later change.",
+      },
+    ],
+  },
+];
+
+export function labByNumber(n: number): LabInfo | undefined {
+  return labs.find((lab) => lab.number === n);
+}
+
+export function exerciseInfo(id: string): ExerciseInfo | undefined {
+  const lab = labByNumber(Number(id.split(".")[0]));
+  return lab?.exercises.find((e) => e.id === id);
+}
