@@ -166,8 +166,13 @@ export class Preparer {
 
   /** setData/delete/setACL with a version: -1 matches any (PrepRequestProcessor.checkAndIncVersion). */
   private nextVersion(current: number, expected: number, path: string): number {
+    // lab 2.1: conditional writes: the version check (-1 matches any version)
+    //   `current` is the node's version now, `expected` the one the client sent. -1 means "whatever it is";
+    //   any other value must equal `current`, or the write fails: throw new PrepareError("badVersion", path).
+    //   On success return the version the node will have after the write: one more than now.
     if (expected !== -1 && expected !== current) throw new PrepareError("badVersion", path);
     return current + 1;
+    // end lab 2.1
   }
 
   private prepareOne(request: ClientRequest, ctx: PrepareContext): Txn {
@@ -288,7 +293,12 @@ export class Preparer {
 
 /** String.format("%010d", n), including Java's rendering of negative numbers ("-000000001"). */
 export function formatSequence(n: number): string {
+  // lab 2.2: sequential names: path + the parent's counter as %010d
+  //   The server appends the parent's counter to a sequential node's name, as Java's String.format("%010d"):
+  //   at least ten characters, zero-padded, so that names sort in creation order (7 → "0000000007").
+  //   A negative counter keeps its sign in front of the zeros: -1 → "-000000001".
   return n < 0 ? "-" + String(-n).padStart(9, "0") : String(n).padStart(10, "0");
+  // end lab 2.2
 }
 
 export type { OpName };

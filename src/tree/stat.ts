@@ -56,6 +56,11 @@ export function clientStat(
   numChildren: number,
   extendedTypesEnabled: boolean,
 ): Stat {
+  // lab 2.3: the Stat a client sees: cversion and numChildren derived from what is stored
+  //   Copy the stored fields, with three changes. The stored cversion counts child creates; clients see child
+  //   changes, so cversion = stored * 2 - numChildren (each create has a delete, except for living children).
+  //   dataLength and numChildren are given. ephemeralOwner is shown only for ephemeral nodes
+  //   (ownerKind(...) === "ephemeral"); containers and TTL nodes keep their kind there, and clients see 0.
   return {
     czxid: stat.czxid,
     mzxid: stat.mzxid,
@@ -69,4 +74,5 @@ export function clientStat(
     numChildren,
     pzxid: stat.pzxid,
   };
+  // end lab 2.3
 }
