@@ -142,7 +142,7 @@ export class ZooKeeperServer {
     this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
     this.tree.setWatchTrigger(this.watches.onTreeEvent);
     const now = options.clock.nowMs();
-    this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, options.clock.wallMs());
+    this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
     this.preparer = new Preparer(this.tree, options.extendedTypesEnabled);
     this.stats = {
       packetsReceived: 0,

@@ -24,13 +24,18 @@ export class SessionTracker {
   private nextBucketMs: number;
   private nextSessionId: bigint;
 
+  /**
+   * `nowMs` is the monotonic clock that `touch` and `expire` are given; `wallMs` (epoch ms) only seeds the session
+   * ids. Mixing them up puts the first bucket ~1.7e12 ms away and no session ever expires.
+   */
   constructor(
     private readonly tickTimeMs: number,
     serverId: number,
     nowMs: number,
+    wallMs: number = nowMs,
   ) {
     this.nextBucketMs = this.roundUp(nowMs);
-    this.nextSessionId = initialSessionId(serverId, nowMs);
+    this.nextSessionId = initialSessionId(serverId, wallMs);
   }
 
   /** ExpiryQueue.roundToNextInterval */
