@@ -182,6 +182,8 @@ export class ZooKeeperServer {
   accept(transport: Transport): ClientConnection {
     const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs());
     this.connections.add(conn);
+    // While throttled nobody is read, newcomers included (globalOutstandingLimit bounds the FIFO).
+    if (this.throttled) transport.pause();
     return conn;
   }
 
@@ -280,6 +282,8 @@ export class ZooKeeperServer {
       const sessionId = this.sessions.allocateSessionId();
       conn.sessionId = sessionId;
       this.sessions.add(sessionId, conn.sessionTimeoutMs, now);
+      // Read nothing more until the session exists (Apache disableRecv): frames already received are held.
+      conn.transport.pause();
       this.submit({ conn, xid: 0, sessionId, request: { op: "createSession", timeOutMs: conn.sessionTimeoutMs }, receivedAtMs: now, durable: false });
       return;
     }
@@ -313,6 +317,7 @@ export class ZooKeeperServer {
       return;
     }
     conn.phase = "established";
+    if (!this.throttled) conn.transport.resume();
     this.sessionConnections.set(conn.sessionId, conn);
     this.options.logger.info(
       `session 0x${hex(conn.sessionId)} established for client ${conn.describe()}, negotiated timeout ${conn.sessionTimeoutMs} ms`,
@@ -412,7 +417,10 @@ export class ZooKeeperServer {
     const over = this.fifo.length > this.options.globalOutstandingLimit;
     if (over === this.throttled) return;
     this.throttled = over;
-    for (const conn of this.connections) over ? conn.transport.pause() : conn.transport.resume();
+    for (const conn of this.connections) {
+      if (over) conn.transport.pause();
+      else if (conn.phase !== "handshaking") conn.transport.resume();
+    }
   }
 
   /** Apply (for a write) and reply (Apache FinalRequestProcessor). */
