@@ -41,7 +41,7 @@ import { JuteDecodeError } from "../proto/jute.ts";
 import { aclAllows, authenticate, maskDigests } from "../tree/acl.ts";
 import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { childPath } from "../tree/paths.ts";
-import { ttlOfOwner } from "../tree/stat.ts";
+import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
 import { ClientConnection, type Transport } from "./connection.ts";
 import { Preparer } from "./prepare.ts";
@@ -97,6 +97,10 @@ export interface ServerOptions {
   readonly txnSink?: TxnSink;
   /** The watch manager to use (a seam: lab 4 plugs the learner's in here). */
   readonly watchManager?: WatchManager;
+  /** Builds the prepare step (a seam: lab 2 plugs the learner's in here). */
+  readonly createPreparer?: (tree: DataTree, extendedTypesEnabled: boolean) => Preparer;
+  /** How a stored stat is shown to clients (a seam: lab 2 plugs the learner's `clientStat` in here). */
+  readonly statView?: typeof clientStat;
 }
 
 /** A request in the FIFO. */
@@ -139,11 +143,11 @@ export class ZooKeeperServer {
 
   constructor(readonly options: ServerOptions) {
     this.watches = options.watchManager ?? new WatchManager();
-    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled });
+    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, statView: options.statView });
     this.tree.setWatchTrigger(this.watches.onTreeEvent);
     const now = options.clock.nowMs();
     this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
-    this.preparer = new Preparer(this.tree, options.extendedTypesEnabled);
+    this.preparer = (options.createPreparer ?? ((tree, ext) => new Preparer(tree, ext)))(this.tree, options.extendedTypesEnabled);
     this.stats = {
       packetsReceived: 0,
       packetsSent: 0,

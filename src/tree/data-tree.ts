@@ -53,6 +53,8 @@ export function isSpecialPath(path: string): boolean {
 export interface DataTreeOptions {
   /** zoo.cfg `extendedTypesEnabled`: TTL nodes exist only when this is on (EphemeralType). */
   readonly extendedTypesEnabled: boolean;
+  /** How a stored stat is shown to clients; the reference's `clientStat` unless a lab plugs in its own. */
+  readonly statView?: typeof clientStat;
 }
 
 export class DataTree {
@@ -98,7 +100,7 @@ export class DataTree {
 
   /** The client-visible Stat of a node. */
   statOf(node: ZNode): Stat {
-    return clientStat(node.stat, node.data?.length ?? 0, node.children.size, this.options.extendedTypesEnabled);
+    return (this.options.statView ?? clientStat)(node.stat, node.data?.length ?? 0, node.children.size, this.options.extendedTypesEnabled);
   }
 
   ownerKindOf(node: ZNode): OwnerKind {
