@@ -113,7 +113,7 @@ export class FakeClient {
   private read = 0;
   private xid = 1;
   sessionId = 0n;
-  passwd = Buffer.alloc(16);
+  passwd: Buffer = Buffer.alloc(16);
 
   constructor(
     readonly server: ZooKeeperServer,

@@ -15,7 +15,7 @@ export class RawClient {
   received = 0;
   closed = false;
   sessionId = 0n;
-  passwd = Buffer.alloc(16);
+  passwd: Buffer = Buffer.alloc(16);
   readonly closedPromise: Promise<void>;
 
   private constructor(readonly socket: net.Socket) {
