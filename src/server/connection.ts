@@ -39,6 +39,18 @@ export interface ConnectionStats {
   maxLatencyMs: number;
   totalLatencyMs: number;
   requestsCompleted: number;
+  /** The xid of the last answered request with xid >= 0, -1 before any (`cons` lcxid). */
+  lastCxid: number;
+  /** When the last reply went out (clock.nowMs; `cons` lresp). */
+  lastResponseMs: number;
+  /** When a packet last came in (clock.nowMs), for the connection expiry buckets of `dump`. */
+  lastReceivedMs: number;
+}
+
+/** Server-wide counters every connection adds to as it sends (`srvr` Sent, `mntr` watch_bytes). */
+export interface SentCounters {
+  packets: number;
+  watchBytes: number;
 }
 
 let nextConnectionId = 1;
@@ -63,6 +75,7 @@ export class ClientConnection implements Watcher {
     readonly transport: Transport,
     maxFrameBytes: number,
     nowMs: number,
+    private readonly sentCounters: SentCounters = { packets: 0, watchBytes: 0 },
   ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     this.authIds = [{ scheme: "ip", id: transport.remoteAddress }];
@@ -77,6 +90,9 @@ export class ClientConnection implements Watcher {
       maxLatencyMs: 0,
       totalLatencyMs: 0,
       requestsCompleted: 0,
+      lastCxid: -1,
+      lastResponseMs: 0,
+      lastReceivedMs: nowMs,
     };
   }
 
@@ -87,12 +103,15 @@ export class ClientConnection implements Watcher {
   send(frame: Buffer): void {
     if (!this.isOpen) return;
     this.stats.packetsSent++;
+    this.sentCounters.packets++;
     this.transport.write(frame);
   }
 
   /** Watcher: a notification goes out at once, ahead of the reply that caused it (the ordering guarantee). */
   notify(type: EventTypeName, path: string): void {
-    this.send(encodeNotification(type, path));
+    const frame = encodeNotification(type, path);
+    if (this.isOpen) this.sentCounters.watchBytes += frame.length - 4;
+    this.send(frame);
   }
 
   close(): void {

@@ -50,6 +50,7 @@ import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from "./req
 import { SessionTracker, sessionPassword, sessionPasswordBytes } from "./sessions.ts";
 import { WatchManager } from "./watches.ts";
 import { fourLetterWordOf, isFourLetterWordAllowed, runFourLetterWord, type FourLetterWord } from "./four-letter.ts";
+import { ServerMetrics } from "./metrics.ts";
 
 /** Time is an input: the runtime passes a real clock, tests and the simulator a virtual one. */
 export interface Clock {
@@ -118,7 +119,8 @@ interface Pending {
 /** Server-wide counters for the four-letter words. */
 export interface ServerStats {
   packetsReceived: number;
-  packetsSent: number;
+  /** Every packet sent to a client: replies, notifications, handshakes, four-letter answers (ServerCnxn.packetSent). */
+  readonly packetsSent: number;
   minLatencyMs: number;
   maxLatencyMs: number;
   totalLatencyMs: number;
@@ -132,6 +134,8 @@ export class ZooKeeperServer {
   readonly watches: WatchManager;
   readonly connections = new Set<ClientConnection>();
   readonly stats: ServerStats;
+  /** What `mntr` reports beyond ServerStats. */
+  readonly metrics = new ServerMetrics();
   private readonly preparer: Preparer;
   private readonly sessionConnections = new Map<bigint, ClientConnection>();
   private readonly fifo: Pending[] = [];
@@ -148,9 +152,13 @@ export class ZooKeeperServer {
     const now = options.clock.nowMs();
     this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
     this.preparer = (options.createPreparer ?? ((tree, ext) => new Preparer(tree, ext)))(this.tree, options.extendedTypesEnabled);
+    const sent = this.metrics.sent;
+    this.watches.onTriggered = (type, watchers) => this.metrics.watchersReached[type].add(watchers);
     this.stats = {
       packetsReceived: 0,
-      packetsSent: 0,
+      get packetsSent() {
+        return sent.packets;
+      },
       minLatencyMs: Number.MAX_SAFE_INTEGER,
       maxLatencyMs: 0,
       totalLatencyMs: 0,
@@ -184,7 +192,7 @@ export class ZooKeeperServer {
 
   /** A client connected (the TCP listener calls this for every accepted socket). */
   accept(transport: Transport): ClientConnection {
-    const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs());
+    const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs(), this.metrics.sent);
     this.connections.add(conn);
     // While throttled nobody is read, newcomers included (globalOutstandingLimit bounds the FIFO).
     if (this.throttled) transport.pause();
@@ -208,6 +216,7 @@ export class ZooKeeperServer {
   /** Bytes from a client. Bad input closes this connection only; nothing here may throw. */
   receive(conn: ClientConnection, chunk: Buffer): void {
     if (!conn.isOpen) return;
+    this.metrics.bytesReceived += chunk.length;
     if (conn.phase === "fresh" && conn.decoder.bufferedBytes === 0 && chunk.length >= 4) {
       const word = fourLetterWordOf(chunk.readInt32BE(0));
       if (word !== undefined) {
@@ -235,9 +244,13 @@ export class ZooKeeperServer {
   }
 
   private answerFourLetterWord(conn: ClientConnection, word: FourLetterWord): void {
+    // Apache counts the word as a packet received (checkFourLetterWord) and its answer as a packet sent.
+    this.stats.packetsReceived++;
+    conn.stats.packetsReceived++;
     const allowed = isFourLetterWordAllowed(word, this.options.fourLetterWords);
-    const text = allowed ? runFourLetterWord(word, this) : `${word} is not executed because it is not in the whitelist.\n`;
+    const text = allowed ? runFourLetterWord(word, this, conn) : `${word} is not executed because it is not in the whitelist.\n`;
     conn.transport.write(Buffer.from(text, "utf8"));
+    this.metrics.sent.packets++;
     this.disconnected(conn);
   }
 
@@ -276,11 +289,13 @@ export class ZooKeeperServer {
       );
       return;
     }
+    this.metrics.connectionRequests++;
     const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = this.options;
     conn.sessionTimeoutMs = Math.min(max, Math.max(min, request.timeOut));
     conn.oldClient = request.readOnly === undefined;
     conn.phase = "handshaking";
     const now = this.options.clock.nowMs();
+    conn.stats.lastReceivedMs = now;
 
     if (request.sessionId === 0n) {
       const sessionId = this.sessions.allocateSessionId();
@@ -356,6 +371,7 @@ export class ZooKeeperServer {
       return;
     }
     const now = this.options.clock.nowMs();
+    conn.stats.lastReceivedMs = now;
     if (!this.sessions.touch(conn.sessionId, now)) {
       this.closeConnection(conn, `request for session 0x${hex(conn.sessionId)}, which is closing or expired`);
       return;
@@ -367,6 +383,7 @@ export class ZooKeeperServer {
   /** Takes a request into the FIFO; a write is prepared and handed to the log now. */
   private submit(pending: Pending): void {
     const { request } = pending;
+    this.metrics.requestsQueued++;
     if (isWriteOp(request.op) && !(request.op === "check")) {
       const session = this.sessions.get(pending.sessionId);
       const zxid = this.nextZxid();
@@ -433,29 +450,45 @@ export class ZooKeeperServer {
     if (p.header !== undefined && p.txn !== undefined) {
       result = this.tree.processTxn(p.header, p.txn);
       this.preparer.applied(p.header.zxid);
+      this.metrics.recordTxn(result.txn);
       this.afterApply(p, result);
     }
     const conn = p.conn;
-    if (conn === null || !conn.isOpen || p.request.op === "createSession") return;
+    if (conn === null || !conn.isOpen) return;
+    if (p.request.op === "createSession") {
+      // FinalRequestProcessor counts the session's creation as a request (lop=SESS, cxid 0) with its latency.
+      this.recordLatency(conn, p, null);
+      return;
+    }
     conn.outstanding--;
     const reply = result !== undefined ? this.writeReply(p, result) : this.readReply(conn, p);
     if (reply !== null) conn.send(reply);
-    const latency = this.options.clock.nowMs() - p.receivedAtMs;
-    this.recordLatency(conn, latency, p);
+    // Apache answers auth packets outside the request pipeline: they count in no latency or last-op statistics.
+    if (p.request.op !== "auth") this.recordLatency(conn, p, reply);
     if (p.request.op === "closeSession") this.closeConnection(conn, "client closed its session");
   }
 
-  private recordLatency(conn: ClientConnection, latencyMs: number, p: Pending): void {
-    for (const s of [this.stats, conn.stats]) {
-      s.requestsCompleted++;
-      s.totalLatencyMs += latencyMs;
-      s.minLatencyMs = Math.min(s.minLatencyMs, latencyMs);
-      s.maxLatencyMs = Math.max(s.maxLatencyMs, latencyMs);
-    }
-    conn.stats.lastLatencyMs = latencyMs;
-    conn.stats.lastOp = lastOpName(p.request.op);
-    conn.stats.lastZxid = this.lastZxid;
-    this.stats.packetsSent++;
+  /** FinalRequestProcessor.updateStats + ServerCnxn.updateStatsForResponse + ServerStats.updateClientResponseSize. */
+  private recordLatency(conn: ClientConnection, p: Pending, reply: Buffer | null): void {
+    const now = this.options.clock.nowMs();
+    const latencyMs = now - p.receivedAtMs;
+    const s = this.stats;
+    s.requestsCompleted++;
+    s.totalLatencyMs += latencyMs;
+    if (latencyMs < s.minLatencyMs) s.minLatencyMs = latencyMs;
+    if (latencyMs > s.maxLatencyMs) s.maxLatencyMs = latencyMs;
+    const c = conn.stats;
+    c.requestsCompleted++;
+    c.totalLatencyMs += latencyMs;
+    if (latencyMs < c.minLatencyMs) c.minLatencyMs = latencyMs;
+    if (latencyMs > c.maxLatencyMs) c.maxLatencyMs = latencyMs;
+    c.lastLatencyMs = latencyMs;
+    c.lastOp = lastOpNames[p.request.op] ?? "NA";
+    c.lastZxid = this.lastZxid;
+    c.lastResponseMs = now;
+    if (p.xid >= 0) c.lastCxid = p.xid;
+    (p.header !== undefined ? this.metrics.updateLatency : this.metrics.readLatency).add(latencyMs);
+    if (reply !== null && p.request.op !== "ping") this.metrics.recordResponse(reply.length - 4);
   }
 
   private afterApply(p: Pending, result: TxnResult): void {
@@ -513,6 +546,7 @@ export class ZooKeeperServer {
         if (request.watch) this.watches.addWatch("data", path, conn);
         const node = this.tree.getNode(path);
         if (node === undefined) return fail("noNode");
+        this.metrics.recordRead(path, 0);
         return encodeReply(xid, zxid, 0, (w) => StatResponse.write(w, { stat: this.tree.statOf(node) }));
       }
       case "getData":
@@ -524,8 +558,14 @@ export class ZooKeeperServer {
         if (!aclAllows(node.acl, perms.read, conn.authIds)) return fail("noAuth");
         if (request.watch) this.watches.addWatch(request.op === "getData" ? "data" : "child", path, conn);
         const stat = this.tree.statOf(node);
-        if (request.op === "getData") return encodeReply(xid, zxid, 0, (w) => GetDataResponse.write(w, { data: node.data, stat }));
+        if (request.op === "getData") {
+          this.metrics.recordRead(path, node.data?.length ?? 0);
+          return encodeReply(xid, zxid, 0, (w) => GetDataResponse.write(w, { data: node.data, stat }));
+        }
         const children = [...node.children];
+        let childBytes = 0;
+        for (const child of children) childBytes += child.length;
+        this.metrics.recordRead(path, childBytes);
         if (request.op === "getChildren") return encodeReply(xid, zxid, 0, (w) => GetChildrenResponse.write(w, { children }));
         return encodeReply(xid, zxid, 0, (w) => GetChildren2Response.write(w, { children, stat }));
       }
@@ -581,6 +621,7 @@ export class ZooKeeperServer {
         const outcome = authenticate(request.scheme, request.auth, conn.transport.remoteAddress, this.options.superDigest);
         if (!outcome.ok) {
           // AUTHFAILED, then the connection is closed (reference §1, [checked]).
+          this.metrics.authFailures++;
           conn.send(encodeReply(xid, 0n, errorCodes.authFailed));
           this.closeConnection(conn, `authentication with scheme ${JSON.stringify(request.scheme)} failed`);
           return null;
@@ -732,16 +773,13 @@ function writeMultiResults(w: JuteWriter, results: readonly TxnResult[]): void {
 }
 
 /** Apache's 4-letter op names for `cons` (FinalRequestProcessor lastOp). */
-function lastOpName(op: ClientRequest["op"]): string {
-  const names: Partial<Record<ClientRequest["op"], string>> = {
-    ping: "PING", create: "CREA", create2: "CREA", createContainer: "CREA", createTTL: "CREA", delete: "DELE",
-    exists: "EXIS", getData: "GETD", setData: "SETD", getACL: "GACL", setACL: "SACL", getChildren: "GETC",
-    getChildren2: "GETC", sync: "SYNC", multi: "MULT", multiRead: "MLTR", closeSession: "CLOS", setWatches: "SETW",
-    setWatches2: "STW2", addWatch: "ADDW", checkWatches: "CHKW", removeWatches: "REMW", whoAmI: "HOMI",
-    getEphemerals: "GETE", getAllChildrenNumber: "GETACN", auth: "AUTH",
-  };
-  return names[op] ?? "NA";
-}
+const lastOpNames: Partial<Record<ClientRequest["op"], string>> = {
+  createSession: "SESS", ping: "PING", create: "CREA", create2: "CREA", createContainer: "CREA", createTTL: "CREA", delete: "DELE",
+  exists: "EXIS", getData: "GETD", setData: "SETD", getACL: "GACL", setACL: "SACL", getChildren: "GETC",
+  getChildren2: "GETC", sync: "SYNC", multi: "MULT", multiRead: "MLTR", closeSession: "CLOS", setWatches: "SETW",
+  setWatches2: "STW2", addWatch: "ADDW", checkWatches: "CHKW", removeWatches: "REMW", whoAmI: "HOMI",
+  getEphemerals: "GETE", getAllChildrenNumber: "GETACN", auth: "AUTH",
+};
 
 export function hex(value: bigint): string {
   return BigInt.asUintN(64, value).toString(16);

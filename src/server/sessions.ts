@@ -98,6 +98,14 @@ export class SessionTracker {
     this.sessions.delete(id);
   }
 
+  /**
+   * The expiry buckets (time in ms → sessions), for the `dump` four-letter word. Like Apache's ExpiryQueue, a
+   * bucket a session moved out of stays, empty, until the expirer passes its time.
+   */
+  expiryBuckets(): ReadonlyMap<number, ReadonlySet<bigint>> {
+    return this.buckets;
+  }
+
   /** When the expirer should next look (ms). */
   get nextCheckMs(): number {
     return this.nextBucketMs;

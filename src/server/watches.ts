@@ -23,6 +23,8 @@ class WatchTable {
   private readonly byPath = new Map<string, Map<Watcher, WatcherMode>>();
   private readonly byWatcher = new Map<Watcher, Set<string>>();
   private recursiveCount = 0;
+  /** Told how many watchers a change reached, when any (the `mntr` node_*_watch_count metrics). */
+  onTriggered: (type: EventTypeName, watchers: number) => void = () => {};
 
   /** Adds or replaces a watch: the last mode set for (path, watcher) wins, as in Apache's WatcherModeManager. */
   add(path: string, watcher: Watcher, mode: WatcherMode): void {
@@ -48,9 +50,9 @@ class WatchTable {
     if (mode === "persistentRecursive") this.recursiveCount--;
     watchers.delete(watcher);
     if (watchers.size === 0) this.byPath.delete(path);
-    const paths = this.byWatcher.get(watcher);
-    paths?.delete(path);
-    if (paths?.size === 0) this.byWatcher.delete(watcher);
+    // The watcher keeps its (maybe empty) path set until its connection goes, as Apache's watch2Paths does:
+    // `wchs` still counts it among the "connections watching" and `wchc` lists it with no paths.
+    this.byWatcher.get(watcher)?.delete(path);
     return true;
   }
 
@@ -61,6 +63,7 @@ class WatchTable {
     //   or the table leaks and `wchs` counts ghosts. `this.byWatcher` knows its paths; `this.remove` removes one.
     for (const path of [...(this.byWatcher.get(watcher) ?? [])]) this.remove(path, watcher);
     // end lab 4.3
+    this.byWatcher.delete(watcher);
   }
 
   /**
@@ -84,6 +87,7 @@ class WatchTable {
     }
     // end lab 4.1
     this.collectRecursive(path, type, reached);
+    if (reached.size > 0) this.onTriggered(type, reached.size);
     return reached;
   }
 
@@ -183,5 +187,11 @@ export class WatchManager {
   removeWatcher(watcher: Watcher): void {
     this.data.removeWatcher(watcher);
     this.child.removeWatcher(watcher);
+  }
+
+  /** Where each table reports how many watchers a change reached (WatchManager.triggerWatch's metrics). */
+  set onTriggered(listener: (type: EventTypeName, watchers: number) => void) {
+    this.data.onTriggered = listener;
+    this.child.onTriggered = listener;
   }
 }
