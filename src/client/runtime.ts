@@ -68,7 +68,11 @@ export class SocketRuntime<W> {
    */
   destroyCurrentSocket(): void {
     const id = this.core.connectionId;
-    if (id !== null) this.sockets.get(id)?.destroy();
+    if (id === null) return;
+    this.sockets.get(id)?.destroy();
+    // Tell the core now rather than when Node reports "close": when this returns, the client is disconnected.
+    // (The later "close" event names a connection the core has left, and is ignored.)
+    this.feed({ kind: "socketClosed", connectionId: id });
   }
 
   private perform(output: CoreOutput<W>): void {

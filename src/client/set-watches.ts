@@ -6,6 +6,10 @@
  * mzxid > relativeZxid gets NodeDataChanged), and re-arms the others (reference §3). So no change is missed while
  * the client was away, and no event is invented for one it already saw.
  *
+ * Persistent watches are the exception: Apache 3.8 re-adds them without looking at relativeZxid, so a change made
+ * while the client was away is not reported to them. An application that must not miss one re-reads after a
+ * reconnect.
+ *
  * SetWatches (opcode 101) knows data, exist and child watches; SetWatches2 (105) adds persistent and persistent
  * recursive ones, and is only used for a packet that holds some (older servers do not know it). A client can watch
  * more paths than fit in one packet (jute.maxbuffer), so, like Apache, the paths are sent in batches of about

@@ -7,6 +7,10 @@
  * Each call starts its own server on a free loopback port with its own data directory, so test files can run in
  * parallel. `stop()` kills the server (like a crash: sessions are not closed); `restart()` starts it again on the
  * same port with the same data, so sessions that have not timed out are still known.
+ *
+ * Apache accepts connections a little before it serves them, and may then leave a handshake unanswered until the
+ * client's connect timeout (sessionTimeout / hosts) runs out. Tests that restart the server keep their clients
+ * away meanwhile (FaultyProxy.refuse) so that this start-up window does not eat their session timeout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
@@ -121,7 +125,8 @@ export async function startServerForClientTests(): Promise<TestServer> {
     await waitUntil(
       async () => {
         if (started.exitCode !== null) throw new Error(`ZooKeeper exited early; see ${dir}/server.log`);
-        return (await fourLetterWord(port, "ruok", 500)) === "imok";
+        // ruok answers as soon as the port is open; srvr reports a Mode only once the server serves sessions.
+        return (await fourLetterWord(port, "srvr", 500)).includes("Mode:");
       },
       startWaitMs,
       `ZooKeeper on port ${port} (log: ${dir}/server.log)`,
