@@ -9,7 +9,7 @@ import readline from "node:readline";
 import { watch } from "chokidar";
 import { labByNumber, labs, type LabInfo } from "../workbook/catalog.ts";
 import { exerciseLine, firstFailure, labHeader, labListLine, paint, progressBar, type Style } from "../workbook/report.ts";
-import { loadProgress, passedIn, recordRun, saveProgress } from "../workbook/progress.ts";
+import { loadProgress, passedIn, progressFile, recordRun, saveProgress } from "../workbook/progress.ts";
 import { projectRoot, runLab, type LabRun } from "../workbook/run-lab.ts";
 import { renderChapterForTerminal } from "../workbook/chapters.ts";
 
@@ -45,7 +45,11 @@ export function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-const interactive = () => process.stdout.isTTY === true && process.stdin.isTTY === true && process.env.CI === undefined;
+/** Tests point these elsewhere so that they never touch a learner's progress or labs/. */
+const progressPath = process.env.ZKBOOK_PROGRESS ?? progressFile(projectRoot);
+const labsTree = process.env.ZKBOOK_LABS_TREE ?? "labs";
+
+const interactive = () => process.stdout.isTTY === true && process.stdin.isTTY === true && !process.env.CI;
 const style: Style = { color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined };
 const say = (...lines: string[]) => process.stdout.write(lines.join("\n") + "\n");
 
@@ -56,14 +60,14 @@ async function labFiles(lab: LabInfo, tree: string): Promise<string[]> {
 }
 
 async function printList(): Promise<void> {
-  const progress = await loadProgress(projectRoot);
+  const progress = await loadProgress(progressPath);
   say(paint(style, "bold", "zkbook labs"), "");
   for (const lab of labs) say(labListLine(lab, passedIn(progress, lab.number).size, style));
   say("", "Open one with `npm run lab N`.");
 }
 
 async function firstUnfinished(): Promise<LabInfo> {
-  const progress = await loadProgress(projectRoot);
+  const progress = await loadProgress(progressPath);
   return labs.find((lab) => passedIn(progress, lab.number).size < lab.exercises.length) ?? labs[0]!;
 }
 
@@ -80,7 +84,7 @@ async function runAndReport(lab: LabInfo, args: Args, tree: string): Promise<Lab
   const passed = run.outcomes.filter((o) => o.status === "pass").map((o) => o.id);
   say("", progressBar(passed.length, lab.exercises.length, style));
   if (style.color) say(paint(style, "dim", `verdict in ${((performance.now() - started) / 1000).toFixed(1)} s`));
-  if (!args.solution) await saveProgress(projectRoot, recordRun(await loadProgress(projectRoot), lab.number, passed, new Date()));
+  if (!args.solution) await saveProgress(progressPath, recordRun(await loadProgress(progressPath), lab.number, passed, new Date()));
   if (passed.length === lab.exercises.length) {
     const next = labByNumber(lab.number + 1);
     say("", paint(style, "green", `Lab ${lab.number} is done.`) + (next ? ` Next: lab ${next.number}, ${next.title} (press n, or \`npm run lab ${next.number}\`).` : " That was the last lab."));
@@ -183,7 +187,7 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const tree = args.solution ? "solutions" : "labs";
+  const tree = args.solution ? "solutions" : labsTree;
   if (args.lab === undefined && (args.once || !interactive())) {
     await printList();
     return;

@@ -19,9 +19,9 @@ export function progressFile(projectRoot: string): string {
 }
 
 /** Reads the progress file; a missing or unreadable one starts fresh (and is not overwritten until a run). */
-export async function loadProgress(projectRoot: string): Promise<Progress> {
+export async function loadProgress(file: string): Promise<Progress> {
   try {
-    const parsed = progressSchema.safeParse(JSON.parse(await readFile(progressFile(projectRoot), "utf8")));
+    const parsed = progressSchema.safeParse(JSON.parse(await readFile(file, "utf8")));
     return parsed.success ? parsed.data : emptyProgress();
   } catch {
     return emptyProgress();
@@ -29,8 +29,7 @@ export async function loadProgress(projectRoot: string): Promise<Progress> {
 }
 
 /** Writes atomically (temp file + rename), so a killed runner never leaves half a file. */
-export async function saveProgress(projectRoot: string, progress: Progress): Promise<void> {
-  const file = progressFile(projectRoot);
+export async function saveProgress(file: string, progress: Progress): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(progress, null, 2) + "\n");
