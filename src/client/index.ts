@@ -52,3 +52,4 @@ export { EventQueueOverflowError } from "./event-queue.ts";
 export { setWatchesPacketBytesMax } from "./set-watches.ts";
 export type { Clock, SocketFactory } from "./runtime.ts";
 export type { ACL, Id, Stat, ClientInfo, CreateModeName } from "../proto/index.ts";
+export * from "./recipes/index.ts";

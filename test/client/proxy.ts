@@ -2,7 +2,9 @@
  * A TCP proxy between a client and a server that can misbehave on request, to play network failures:
  * - `cut()`: break every open connection (both sides see the socket close);
  * - `refuse(true)`: new connections are closed at once (a partition, together with cut());
- * - `freeze(true)`: bytes stop flowing both ways but sockets stay open (a black hole: only timeouts notice).
+ * - `freeze(true)`: bytes stop flowing both ways but sockets stay open (a black hole: only timeouts notice);
+ * - `dropReplies(true)`: requests still reach the server but its answers are dropped — with cut(), the classic
+ *   "the request was executed but the reply was lost" CONNECTIONLOSS.
  */
 import net from "node:net";
 
@@ -10,6 +12,7 @@ export class FaultyProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private refusing = false;
   private frozen = false;
+  private droppingReplies = false;
   private constructor(
     private readonly server: net.Server,
     readonly port: number,
@@ -34,7 +37,7 @@ export class FaultyProxy {
         if (!proxy.frozen) upstream.write(b);
       });
       upstream.on("data", (b: Buffer) => {
-        if (!proxy.frozen) client.write(b);
+        if (!proxy.frozen && !proxy.droppingReplies) client.write(b);
       });
       client.on("close", end);
       upstream.on("close", end);
@@ -68,6 +71,10 @@ export class FaultyProxy {
 
   freeze(on: boolean): void {
     this.frozen = on;
+  }
+
+  dropReplies(on: boolean): void {
+    this.droppingReplies = on;
   }
 
   async close(): Promise<void> {
