@@ -255,7 +255,10 @@ export class Preparer {
     if (mode === undefined) throw new PrepareError("badArguments", request.path ?? undefined);
     // validateCreateRequest: TTL nodes need extendedTypesEnabled; a ttl is required exactly for TTL modes.
     if (mode.ttl && !this.extendedTypesEnabled) throw new PrepareError("unimplemented");
-    if (mode.ttl ? request.ttlMs <= 0n || request.ttlMs > ttlMsMax : request.ttlMs >= 0n) {
+    // Opcode 21 needs a TTL mode. Apache refuses a non-TTL mode only when ttl >= 0; with a negative ttl its apply
+    // step throws (TTL.toEphemeralOwner). Refuse it always: else the node got ephemeralOwner ttlOwner(-1) = -1,
+    // an "ephemeral" of a session that never exists, which nothing would ever delete.
+    if (mode.ttl ? request.ttlMs <= 0n || request.ttlMs > ttlMsMax : request.ttlMs >= 0n || request.op === "createTTL") {
       throw new PrepareError("badArguments", request.path ?? undefined);
     }
     this.requireSession(ctx);

@@ -236,6 +236,9 @@ describe("create checks, in Apache's order (pRequest2TxnCreate)", () => {
     expect(prepare(create("/t", 5, [...openAclUnsafe], 0x10000000000n)).err).toBe("badArguments");
     expect(prepare(create("/t", 0, [...openAclUnsafe], 1000n)).err).toBe("badArguments"); // createTTL, non-TTL mode
     expect(prepare(create("/t", 5)).err).toBe("badArguments"); // a TTL mode through plain create (no ttl)
+    // Opcode 21 with a non-TTL mode and a negative ttl: Apache's apply would throw; it must never become a node
+    // whose ephemeralOwner (-1) names no session (found by the fuzzer).
+    expect(prepare({ ...create("/t", 1), op: "createTTL", ttlMs: -1n }).err).toBe("badArguments");
     expect(prepare(create("/t", 5, [...openAclUnsafe], 1000n)).txn).toMatchObject({ kind: "createTTL", path: "/t", ttlMs: 1000n });
     expect(pathOf(prepare(create("/ts-", 6, [...openAclUnsafe], 1000n)).txn)).toBe("/ts-0000000001");
   });
