@@ -6,12 +6,11 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import readline from "node:readline";
-import { watch } from "chokidar";
 import { labByNumber, labs, type LabInfo } from "../workbook/catalog.ts";
 import { exerciseLine, firstFailure, labHeader, labListLine, paint, progressBar, type Style } from "../workbook/report.ts";
 import { loadProgress, passedIn, progressFile, recordRun, saveProgress } from "../workbook/progress.ts";
-import { projectRoot, runLab, type LabRun } from "../workbook/run-lab.ts";
-import { renderChapterForTerminal } from "../workbook/chapters.ts";
+import { projectRoot, runLab, WarmChecker, type LabRun } from "../workbook/run-lab.ts";
+import type { ChildProcess } from "node:child_process";
 
 interface Args {
   lab?: number;
@@ -76,9 +75,9 @@ function seedFor(args: Args): number {
 }
 
 /** One run of a lab's checks, printed; returns the run. */
-async function runAndReport(lab: LabInfo, args: Args, tree: string): Promise<LabRun> {
+async function runAndReport(lab: LabInfo, args: Args, tree: string, warm?: ChildProcess): Promise<LabRun> {
   const started = performance.now();
-  const run = await runLab(lab, { treeRoot: path.join(projectRoot, tree), seed: seedFor(args) });
+  const run = await runLab(lab, { treeRoot: path.join(projectRoot, tree), seed: seedFor(args), warm });
   for (const outcome of run.outcomes) say(exerciseLine(lab, outcome, style));
   say(...firstFailure(lab, run.outcomes, style));
   const passed = run.outcomes.filter((o) => o.status === "pass").map((o) => o.id);
@@ -119,11 +118,17 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
   let last: LabRun | undefined;
   let running = false;
   let rerun = false;
+  // Loaded here, not at the top: the --once path (scripts, CI, grading) should not pay for them.
+  const { watch } = await import("chokidar");
+  const { renderChapterForTerminal } = await import("../workbook/chapters.ts");
   let watcher: ReturnType<typeof watch> | undefined;
+  let warm: WarmChecker | undefined;
 
   const open = async (next: LabInfo) => {
     lab = next;
     await watcher?.close();
+    warm?.close();
+    warm = new WarmChecker(lab);
     say("", ...labHeader(lab, await labFiles(lab, tree), style));
     watcher = watch(path.join(projectRoot, tree, lab.slug), { ignoreInitial: true, awaitWriteFinish: false });
     let timer: NodeJS.Timeout | undefined;
@@ -140,7 +145,7 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
     }
     running = true;
     say(paint(style, "dim", `— running lab ${lab.number} —`));
-    last = await runAndReport(lab, args, tree);
+    last = await runAndReport(lab, args, tree, warm?.take());
     say(paint(style, "dim", "h hint · r re-run · l labs · n next lab · c chapter · q quit"));
     running = false;
     if (rerun) {
@@ -155,6 +160,7 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
     if (key.ctrl && key.name === "c") key.name = "q";
     switch (key.name) {
       case "q":
+        warm?.close();
         void watcher?.close().then(() => process.exit(0));
         return;
       case "r":

@@ -2,7 +2,7 @@
  * Runs a lab's checks against a source tree in a child process with a time limit (check-process.ts), and turns
  * its event lines into one outcome per exercise. Used by `npm run lab`, `npm run grade` and the honesty test.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
@@ -29,6 +29,40 @@ export interface RunLabOptions {
   /** Per exercise, in ms (default exerciseTimeLimitMsDefault). */
   readonly timeLimitMs?: number;
   readonly onEvent?: (event: { event: "start"; id: string } | { event: "outcome"; outcome: ExerciseOutcome }) => void;
+  /** A warm check process for this lab (WarmChecker) to use for the first pass instead of starting one. */
+  readonly warm?: ChildProcess;
+}
+
+/**
+ * Keeps one check process for a lab started and waiting, so that the next run skips start-up (watch mode:
+ * the verdict after a save). Each process serves one run, then a new one is started.
+ */
+export class WarmChecker {
+  private child: ChildProcess | undefined;
+
+  constructor(private readonly lab: LabInfo) {
+    this.child = startCheckProcess(lab, ["--wait"]);
+  }
+
+  /** The waiting process (a new one starts in the background for next time). */
+  take(): ChildProcess {
+    const child = this.child ?? startCheckProcess(this.lab, ["--wait"]);
+    this.child = startCheckProcess(this.lab, ["--wait"]);
+    return child;
+  }
+
+  close(): void {
+    this.child?.kill("SIGKILL");
+    this.child = undefined;
+  }
+}
+
+function startCheckProcess(lab: LabInfo, args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", checkProcess, String(lab.number), ...args], {
+    cwd: projectRoot,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, NODE_NO_WARNINGS: "1" },
+  });
 }
 
 const stderrTailBytes = 4_000;
@@ -47,8 +81,10 @@ export async function runLab(lab: LabInfo, options: RunLabOptions): Promise<LabR
   const outcomes = new Map<string, ExerciseOutcome>();
   let stderrTail = "";
   let remaining = wanted;
+  let warm = options.warm;
   while (remaining.length > 0) {
-    const pass = await runChild(lab, options, remaining);
+    const pass = await runChild(lab, options, remaining, warm);
+    warm = undefined;
     for (const outcome of pass.outcomes) outcomes.set(outcome.id, outcome);
     stderrTail = (stderrTail + pass.stderr).slice(-stderrTailBytes);
     if (pass.hung === undefined) break;
@@ -67,23 +103,26 @@ interface ChildPass {
   readonly hung?: string;
 }
 
-function runChild(lab: LabInfo, options: RunLabOptions, exercises: readonly string[]): Promise<ChildPass> {
+function runChild(lab: LabInfo, options: RunLabOptions, exercises: readonly string[], warm?: ChildProcess): Promise<ChildPass> {
   const exerciseLimitMs = options.timeLimitMs ?? exerciseTimeLimitMsDefault;
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", checkProcess, String(lab.number), options.treeRoot, String(options.seed), String(exerciseLimitMs), ...exercises],
-      { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_NO_WARNINGS: "1" } },
-    );
+    let child: ChildProcess;
+    if (warm !== undefined) {
+      child = warm;
+      child.stdin!.write(JSON.stringify({ treeRoot: options.treeRoot, seed: options.seed, limitMs: exerciseLimitMs, exercises }) + "\n");
+    } else {
+      child = startCheckProcess(lab, [options.treeRoot, String(options.seed), String(exerciseLimitMs), ...exercises]);
+    }
+    child.stdin!.end();
     const outcomes: ExerciseOutcome[] = [];
     let running: string | undefined;
     let hung: string | undefined;
     let stderr = "";
     let timer = setTimeout(() => child.kill("SIGKILL"), startupLimitMs);
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-stderrTailBytes);
     });
-    createInterface({ input: child.stdout }).on("line", (line) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
       let event: { event: "start"; id: string } | { event: "outcome"; outcome: ExerciseOutcome };
       try {
         event = JSON.parse(line);
