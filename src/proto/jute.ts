@@ -97,6 +97,16 @@ export class JuteReader {
 
 const initialWriterBytes = 256;
 
+/**
+ * Longs go through one shared 8-byte DataView: setBigInt64 wraps to 64 bits and writes big-endian natively,
+ * where Buffer.writeBigInt64BE (plus the asIntN it needs) costs half a dozen BigInt operations per long —
+ * and a Stat alone has six longs. The eight bytes are then copied one by one, which beats a set() call.
+ */
+const longScratch = new DataView(new ArrayBuffer(8));
+const longScratchBytes = new Uint8Array(longScratch.buffer);
+const intMin = -0x80000000;
+const intMax = 0x7fffffff;
+
 export class JuteWriter {
   private bytes: Buffer;
   private offset = 0;
@@ -119,16 +129,34 @@ export class JuteWriter {
   }
 
   writeInt(value: number): this {
+    // Buffer.writeInt32BE's range check, then the four bytes stored directly (twice as fast as the call).
+    if (value > intMax || value < intMin) throw new RangeError(`jute int out of range: ${value}`);
     this.reserve(4);
-    this.bytes.writeInt32BE(value, this.offset);
-    this.offset += 4;
+    const b = this.bytes;
+    const o = this.offset;
+    b[o] = value >>> 24;
+    b[o + 1] = value >>> 16;
+    b[o + 2] = value >>> 8;
+    b[o + 3] = value;
+    this.offset = o + 4;
     return this;
   }
 
   writeLong(value: bigint): this {
     this.reserve(8);
-    this.bytes.writeBigInt64BE(BigInt.asIntN(64, value), this.offset);
-    this.offset += 8;
+    longScratch.setBigInt64(0, value);
+    const s = longScratchBytes;
+    const b = this.bytes;
+    const o = this.offset;
+    b[o] = s[0]!;
+    b[o + 1] = s[1]!;
+    b[o + 2] = s[2]!;
+    b[o + 3] = s[3]!;
+    b[o + 4] = s[4]!;
+    b[o + 5] = s[5]!;
+    b[o + 6] = s[6]!;
+    b[o + 7] = s[7]!;
+    this.offset = o + 8;
     return this;
   }
 

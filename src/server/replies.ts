@@ -9,7 +9,8 @@ export function encodeFrame(write: (w: JuteWriter) => void): Buffer {
   const w = new JuteWriter();
   w.writeInt(0);
   write(w);
-  const frame = Buffer.from(w.view());
+  // The writer is this call's alone, so its bytes are the frame: no copy.
+  const frame = w.view();
   frame.writeInt32BE(frame.length - 4, 0);
   return frame;
 }
