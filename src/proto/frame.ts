@@ -14,6 +14,9 @@ const lengthPrefixBytes = 4;
 
 export class FrameDecoder {
   private pending: Buffer[] = [];
+  /** How much of `pending[0]` was already consumed: frames are cut out of a chunk without re-slicing it. */
+  private headOffset = 0;
+  /** Bytes in `pending` not yet consumed. */
   private pendingBytes = 0;
   private failed = false;
 
@@ -40,13 +43,34 @@ export class FrameDecoder {
       if (head < 0 || head > this.maxFrameBytes) {
         this.failed = true;
         this.pending = [];
+        this.headOffset = 0;
         this.pendingBytes = 0;
         events.push({ kind: "oversize", length: head });
         return events;
       }
-      if (this.pendingBytes < lengthPrefixBytes + head) break;
-      this.consume(lengthPrefixBytes);
-      events.push({ kind: "frame", body: this.consume(head) });
+      const frameBytes = lengthPrefixBytes + head;
+      if (this.pendingBytes < frameBytes) break;
+      const first = this.pending[0]!;
+      const start = this.headOffset;
+      if (first.length - start >= frameBytes) {
+        // Fast path: the whole frame lies in the first chunk (pipelined requests: many frames per chunk).
+        events.push({ kind: "frame", body: first.subarray(start + lengthPrefixBytes, start + frameBytes) });
+        this.pendingBytes -= frameBytes;
+        if (first.length - start === frameBytes) {
+          this.pending.shift();
+          this.headOffset = 0;
+        } else {
+          this.headOffset = start + frameBytes;
+        }
+      } else {
+        // The frame spans chunks: join what is buffered once, cut the frame out, keep the rest.
+        const all = Buffer.concat(this.pending).subarray(start);
+        events.push({ kind: "frame", body: all.subarray(lengthPrefixBytes, frameBytes) });
+        const rest = all.subarray(frameBytes);
+        this.pending = rest.length > 0 ? [rest] : [];
+        this.headOffset = 0;
+        this.pendingBytes = rest.length;
+      }
     }
     return events;
   }
@@ -57,30 +81,7 @@ export class FrameDecoder {
    */
   peekLength(): number {
     const first = this.pending[0]!;
-    if (first.length >= lengthPrefixBytes) return first.readInt32BE(0);
-    return this.peekBytes(lengthPrefixBytes).readInt32BE(0);
-  }
-
-  private peekBytes(count: number): Buffer {
-    return Buffer.concat(this.pending, this.pendingBytes).subarray(0, count);
-  }
-
-  private consume(count: number): Buffer {
-    if (count === 0) return Buffer.alloc(0);
-    const first = this.pending[0]!;
-    if (first.length >= count) {
-      // Fast path: the bytes lie in one chunk.
-      const taken = first.subarray(0, count);
-      if (first.length === count) this.pending.shift();
-      else this.pending[0] = first.subarray(count);
-      this.pendingBytes -= count;
-      return taken;
-    }
-    const all = Buffer.concat(this.pending, this.pendingBytes);
-    const taken = all.subarray(0, count);
-    const rest = all.subarray(count);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return taken;
+    if (first.length - this.headOffset >= lengthPrefixBytes) return first.readInt32BE(this.headOffset);
+    return Buffer.concat(this.pending).readInt32BE(this.headOffset);
   }
 }
