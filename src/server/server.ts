@@ -535,17 +535,16 @@ export class ZooKeeperServer {
   private readReply(conn: ClientConnection, p: Pending): Buffer | null {
     const zxid = this.lastZxid;
     const { request, xid } = p;
-    const fail = (name: ErrorName) => encodeReply(xid, zxid, errorCodes[name]);
     switch (request.op) {
       case "ping":
         return encodeReply(xids.ping, zxid, 0);
       case "exists": {
         const path = request.path ?? "";
-        if (path.includes("\u0000")) return fail("badArguments");
+        if (path.includes("\u0000")) return failure(xid, zxid, "badArguments");
         // An exists watch is set whether or not the node exists: that is how one waits for a creation.
         if (request.watch) this.watches.addWatch("data", path, conn);
         const node = this.tree.getNode(path);
-        if (node === undefined) return fail("noNode");
+        if (node === undefined) return failure(xid, zxid, "noNode");
         this.metrics.recordRead(path, 0);
         return encodeReply(xid, zxid, 0, (w) => StatResponse.write(w, { stat: this.tree.statOf(node) }));
       }
@@ -554,8 +553,8 @@ export class ZooKeeperServer {
       case "getChildren2": {
         const path = request.path ?? "";
         const node = this.tree.getNode(path);
-        if (node === undefined) return fail("noNode");
-        if (!aclAllows(node.acl, perms.read, conn.authIds)) return fail("noAuth");
+        if (node === undefined) return failure(xid, zxid, "noNode");
+        if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
         if (request.watch) this.watches.addWatch(request.op === "getData" ? "data" : "child", path, conn);
         const stat = this.tree.statOf(node);
         if (request.op === "getData") {
@@ -571,8 +570,8 @@ export class ZooKeeperServer {
       }
       case "getACL": {
         const node = this.tree.getNode(request.path ?? "");
-        if (node === undefined) return fail("noNode");
-        if (!aclAllows(node.acl, perms.read | perms.admin, conn.authIds)) return fail("noAuth");
+        if (node === undefined) return failure(xid, zxid, "noNode");
+        if (!aclAllows(node.acl, perms.read | perms.admin, conn.authIds)) return failure(xid, zxid, "noAuth");
         const acl = aclAllows(node.acl, perms.admin, conn.authIds) ? [...node.acl] : maskDigests(node.acl);
         return encodeReply(xid, zxid, 0, (w) => GetACLResponse.write(w, { acl, stat: this.tree.statOf(node) }));
       }
@@ -581,8 +580,8 @@ export class ZooKeeperServer {
       case "getAllChildrenNumber": {
         const path = request.path ?? "";
         const node = this.tree.getNode(path);
-        if (node === undefined) return fail("noNode");
-        if (!aclAllows(node.acl, perms.read, conn.authIds)) return fail("noAuth");
+        if (node === undefined) return failure(xid, zxid, "noNode");
+        if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
         const totalNumber = this.tree.descendantCount(path);
         return encodeReply(xid, zxid, 0, (w) => GetAllChildrenNumberResponse.write(w, { totalNumber }));
       }
@@ -605,17 +604,17 @@ export class ZooKeeperServer {
         return encodeReply(xid, zxid, 0);
       case "addWatch": {
         const path = request.path ?? "";
-        if (request.mode !== addWatchModes.persistent && request.mode !== addWatchModes.persistentRecursive) return fail("badArguments");
+        if (request.mode !== addWatchModes.persistent && request.mode !== addWatchModes.persistentRecursive) return failure(xid, zxid, "badArguments");
         this.watches.addPersistentWatch(path, conn, request.mode === addWatchModes.persistentRecursive);
         return encodeReply(xid, zxid, 0, (w) => ErrorResponse.write(w, { err: 0 }));
       }
       case "checkWatches":
       case "removeWatches": {
         const path = request.path ?? "";
-        if (request.type < 1 || request.type > 3) return fail("badArguments");
+        if (request.type < 1 || request.type > 3) return failure(xid, zxid, "badArguments");
         const found =
           request.op === "checkWatches" ? this.watches.contains(path, conn, request.type) : this.watches.remove(path, conn, request.type);
-        return found ? encodeReply(xid, zxid, 0) : fail("noWatcher");
+        return found ? encodeReply(xid, zxid, 0) : failure(xid, zxid, "noWatcher");
       }
       case "auth": {
         const outcome = authenticate(request.scheme, request.auth, conn.transport.remoteAddress, this.options.superDigest);
@@ -633,9 +632,9 @@ export class ZooKeeperServer {
       }
       case "check":
         // A top-level check breaks Apache 3.8.0 (a txn with no reply); it is only meaningful inside a multi.
-        return fail("unimplemented");
+        return failure(xid, zxid, "unimplemented");
       case "reconfig":
-        return fail(this.options.reconfigEnabled ? "unimplemented" : "reconfigDisabled");
+        return failure(xid, zxid, this.options.reconfigEnabled ? "unimplemented" : "reconfigDisabled");
       default:
         throw new Error(`no reply for ${request.op}`);
     }
@@ -736,6 +735,11 @@ export class ZooKeeperServer {
 
   /** A child path helper for callers that list the tree. */
   static childPath = childPath;
+}
+
+/** An error reply: the header alone (a module function, not a closure made per request). */
+function failure(xid: number, zxid: bigint, name: ErrorName): Buffer {
+  return encodeReply(xid, zxid, errorCodes[name]);
 }
 
 function writeMultiResults(w: JuteWriter, results: readonly TxnResult[]): void {
