@@ -6,7 +6,7 @@
  * Book chapter 2 (znodes, versions, the four znode types) and chapter 9 (txns are idempotent, so a fuzzy snapshot
  * plus replay rebuilds the tree) are what this module implements.
  */
-import type { ACL, Stat } from "../proto/records.ts";
+import type { ACL, Stat, StatPersisted } from "../proto/records.ts";
 import type { ErrorName } from "../proto/errors.ts";
 import { readAclUnsafe, openAclUnsafe } from "./acl.ts";
 import { childPath, nameOf, parentOf } from "./paths.ts";
@@ -30,6 +30,14 @@ export type TreeEvent =
 
 export interface WatchTrigger {
   (event: TreeEvent): void;
+}
+
+/** A node as a snapshot stores it (path, data, ACL, stored stat), for `loadSnapshot`. */
+export interface SnapshotNode {
+  readonly path: string;
+  readonly data: Buffer | null;
+  readonly acl: readonly ACL[];
+  readonly stat: StatPersisted;
 }
 
 /** The outcome of applying one txn (Apache `ProcessTxnResult`). */
@@ -130,6 +138,48 @@ export class DataTree {
 
   ttlPaths(): ReadonlySet<string> {
     return this.ttls;
+  }
+
+  /**
+   * Replaces the whole tree with the nodes of a snapshot, parents before children, and sets lastProcessedZxid
+   * (Apache DataTree.deserialize). A node whose parent has not come before it means a damaged snapshot: throws.
+   */
+  loadSnapshot(nodes: Iterable<SnapshotNode>, lastProcessedZxid: bigint): void {
+    this.nodes.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    for (const { path, data, acl, stat } of nodes) {
+      if (path !== "/") {
+        const parent = this.nodes.get(parentOf(path));
+        if (parent === undefined) throw new Error(`invalid snapshot: parent ${parentOf(path)} of ${path} is missing`);
+        parent.children.add(nameOf(path));
+      }
+      const node = this.addNode(path, data, acl, { ...stat });
+      const owner = node.stat.ephemeralOwner;
+      const kind = this.ownerKindOf(node);
+      if (kind === "ephemeral") {
+        const owned = this.ephemerals.get(owner) ?? new Set<string>();
+        this.ephemerals.set(owner, owned.add(path));
+      } else if (kind === "container") this.containers.add(path);
+      else if (kind === "ttl") this.ttls.add(path);
+    }
+    this.lastProcessedZxid = lastProcessedZxid;
+  }
+
+  /**
+   * Replay over a fuzzy snapshot: a create that finds its node already there still moves the parent's cversion
+   * (-1: one more than now) and pzxid forward (Apache DataTree.setCversionPzxid, called on NODEEXISTS).
+   */
+  setCversionPzxid(path: string, cversion: number, zxid: bigint): boolean {
+    const node = this.nodes.get(path);
+    if (node === undefined) return false;
+    const next = cversion === -1 ? node.stat.cversion + 1 : cversion;
+    if (next > node.stat.cversion) {
+      node.stat.cversion = next;
+      node.stat.pzxid = zxid;
+    }
+    return true;
   }
 
   /** Number of descendants of `path`, not counting itself (getAllChildrenNumber). */
@@ -236,16 +286,17 @@ export class DataTree {
   }
 
   private deleteNode(path: string, zxid: bigint, txn: Txn): TxnResult {
-    const node = this.nodes.get(path);
-    if (node === undefined) return { err: "noNode", path, txn };
+    // The parent first, as Apache 3.8 does (DataTree.deleteNode): replaying a delete over a fuzzy snapshot that
+    // no longer has the node must still move the parent's pzxid forward. Only forward: the delete may be older.
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
-    this.nodes.delete(path);
     if (parent !== undefined) {
       parent.children.delete(nameOf(path));
-      // Only move pzxid forward (replay over a fuzzy snapshot may see an older delete).
       if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     }
+    const node = this.nodes.get(path);
+    if (node === undefined) return { err: "noNode", path, txn };
+    this.nodes.delete(path);
     const owner = node.stat.ephemeralOwner;
     switch (this.ownerKindOf(node)) {
       case "ephemeral":
