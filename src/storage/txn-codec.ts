@@ -1,0 +1,250 @@
+/**
+ * A log entry's body, as Apache 3.8 writes it (Util.marshallTxnEntry) and reads it (SerializeUtils.deserializeTxn):
+ *
+ *   TxnHeader{long clientId, int cxid, long zxid, long time, int type}  txn record  [TxnDigest{int version, long treeDigest}]
+ *
+ * The record is chosen by the header's opcode: create 1 / create2 15 → CreateTxn, createTTL 21 → CreateTTLTxn,
+ * createContainer 19 → CreateContainerTxn, delete 2 / deleteContainer 20 → DeleteTxn, setData 5 (and reconfig 16)
+ * → SetDataTxn, setACL 7 → SetACLTxn, multi 14 → MultiTxn of Txn{type, bytes}, createSession -10 →
+ * CreateSessionTxn, closeSession -11 → CloseSessionTxn (zookeeper.closeSessionTxn.enabled, true in 3.8; older logs
+ * have no record), error -1 → ErrorTxn. The digest follows when zookeeper.digest.enabled (true in 3.8).
+ *
+ * Pure: bytes in, bytes out. This is the only place where txn opcodes are numbers.
+ */
+import { bool, buffer, int, long, record, ustring, type RecordOf } from "../proto/codec.ts";
+import { JuteDecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
+import {
+  ACLList,
+  CheckVersionTxn,
+  CloseSessionTxn,
+  CreateContainerTxn,
+  CreateSessionTxn,
+  CreateTTLTxn,
+  CreateTxn,
+  DeleteTxn,
+  ErrorTxn,
+  MultiTxn,
+  SetACLTxn,
+  SetDataTxn,
+  TxnHeader as TxnHeaderRecord,
+} from "../proto/records.ts";
+import { errorCodes, errorName, opCodes, opName, type ErrorName, type OpName } from "../proto/index.ts";
+import type { Txn, TxnHeader } from "../tree/txn.ts";
+
+/** org.apache.zookeeper.txn.TxnDigest: the tree's digest after the txn (zookeeper.digest.enabled). */
+export const TxnDigestRecord = record("TxnDigest", { version: int, treeDigest: long });
+export type TxnDigest = RecordOf<typeof TxnDigestRecord>;
+
+/** The create record of ZooKeeper 3.3 and older, without parentCVersion (SerializeUtils' fallback). */
+const CreateTxnV0 = record("CreateTxnV0", { path: ustring, data: buffer, acl: ACLList, ephemeral: bool });
+
+/** One decoded log entry. */
+export interface TxnEntry {
+  readonly header: TxnHeader;
+  readonly txn: Txn;
+  readonly digest: TxnDigest | null;
+}
+
+/** An entry body that is not a txn Apache 3.8 could have written. */
+export class TxnDecodeError extends Error {
+  override readonly name = "TxnDecodeError";
+}
+
+// ------------------------------------------------------------------ encoding
+
+/** The entry body: header, txn record, and the digest when given. */
+export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | null): Buffer {
+  const w = new JuteWriter(128);
+  TxnHeaderRecord.write(w, {
+    clientId: header.sessionId,
+    cxid: header.cxid,
+    zxid: header.zxid,
+    time: header.timeMs,
+    type: opCodes[header.type],
+  });
+  writeTxnRecord(w, txn);
+  if (digest !== null) TxnDigestRecord.write(w, digest);
+  return Buffer.from(w.view());
+}
+
+/** The record of a txn. The header's opcode does not change it: create and create2 both write CreateTxn. */
+function writeTxnRecord(w: JuteWriter, txn: Txn): void {
+  switch (txn.kind) {
+    case "create":
+      CreateTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], ephemeral: txn.ephemeral, parentCVersion: txn.parentCVersion });
+      return;
+    case "createContainer":
+      CreateContainerTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], parentCVersion: txn.parentCVersion });
+      return;
+    case "createTTL":
+      CreateTTLTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], parentCVersion: txn.parentCVersion, ttl: txn.ttlMs });
+      return;
+    case "delete":
+      DeleteTxn.write(w, { path: txn.path });
+      return;
+    case "setData":
+      SetDataTxn.write(w, { path: txn.path, data: txn.data, version: txn.version });
+      return;
+    case "setACL":
+      SetACLTxn.write(w, { path: txn.path, acl: [...txn.acl], version: txn.version });
+      return;
+    case "check":
+      CheckVersionTxn.write(w, { path: txn.path, version: txn.version });
+      return;
+    case "createSession":
+      CreateSessionTxn.write(w, { timeOut: txn.timeOutMs });
+      return;
+    case "closeSession":
+      CloseSessionTxn.write(w, { paths2Delete: [...txn.paths2Delete] });
+      return;
+    case "error":
+      ErrorTxn.write(w, { err: errorCodes[txn.err] });
+      return;
+    case "multi":
+      MultiTxn.write(w, {
+        txns: txn.txns.map((sub) => {
+          const sw = new JuteWriter(64);
+          writeTxnRecord(sw, sub);
+          return { type: subTxnType(sub), data: Buffer.from(sw.view()) };
+        }),
+      });
+      return;
+  }
+}
+
+/** The opcode of a txn inside a multi (PrepRequestProcessor: the op's type, or error). */
+function subTxnType(txn: Txn): number {
+  switch (txn.kind) {
+    case "create":
+      return opCodes.create;
+    case "createContainer":
+      return opCodes.createContainer;
+    case "createTTL":
+      return opCodes.createTTL;
+    case "delete":
+      return opCodes.delete;
+    case "setData":
+      return opCodes.setData;
+    case "check":
+      return opCodes.check;
+    case "error":
+      return opCodes.error;
+    default:
+      throw new Error(`a ${txn.kind} txn cannot be inside a multi`);
+  }
+}
+
+// ------------------------------------------------------------------ decoding
+
+/**
+ * Decodes an entry body. Trailing bytes after the txn are the digest (3.6+); an entry without them has none.
+ * `maxLengthBytes` bounds every length inside, as jute.maxbuffer does.
+ */
+export function decodeTxnEntry(bytes: Buffer, maxLengthBytes = bytes.length): TxnEntry {
+  const r = new JuteReader(bytes, maxLengthBytes);
+  try {
+    const h = TxnHeaderRecord.read(r);
+    const type = opName(h.type);
+    if (type === undefined) throw new TxnDecodeError(`unknown txn type ${h.type} (zxid 0x${hex(h.zxid)})`);
+    const header: TxnHeader = { sessionId: h.clientId, cxid: h.cxid, zxid: h.zxid, timeMs: h.time, type };
+    const txn = readTopLevelTxn(r, type, bytes);
+    // SerializeUtils: the digest is read when bytes are left; a short remainder is "no digest".
+    const digest = r.remaining >= 12 ? TxnDigestRecord.read(r) : null;
+    return { header, txn, digest };
+  } catch (error) {
+    if (error instanceof JuteDecodeError) throw new TxnDecodeError(error.message);
+    throw error;
+  }
+}
+
+function readTopLevelTxn(r: JuteReader, type: OpName, bytes: Buffer): Txn {
+  switch (type) {
+    case "createSession":
+      return { kind: "createSession", timeOutMs: CreateSessionTxn.read(r).timeOut };
+    case "closeSession":
+      // Before 3.6 a closeSession had no record at all (SerializeUtils: EOF → null txn).
+      if (r.remaining === 0) return { kind: "closeSession", paths2Delete: [] };
+      return { kind: "closeSession", paths2Delete: strings(CloseSessionTxn.read(r).paths2Delete) };
+    case "create":
+    case "create2": {
+      const start = r.position;
+      try {
+        return readCreate(r);
+      } catch (error) {
+        // A 3.3 log: CreateTxnV0 has no parentCVersion; -1 makes processTxn compute it.
+        if (!(error instanceof JuteDecodeError) || type !== "create") throw error;
+        const v0 = CreateTxnV0.read(new JuteReader(bytes.subarray(start)));
+        return { kind: "create", path: v0.path ?? "", data: v0.data, acl: v0.acl ?? [], ephemeral: v0.ephemeral, parentCVersion: -1 };
+      }
+    }
+    case "multi": {
+      const multi = MultiTxn.read(r);
+      return { kind: "multi", txns: (multi.txns ?? []).map((sub) => readSubTxn(sub.type, sub.data ?? Buffer.alloc(0))) };
+    }
+    default:
+      return readTxnRecord(r, type);
+  }
+}
+
+function readSubTxn(code: number, data: Buffer): Txn {
+  const type = opName(code);
+  // DataTree.processTxn accepts only these types inside a multi ("Invalid type of op").
+  const allowed: readonly OpName[] = ["create", "createTTL", "createContainer", "delete", "deleteContainer", "setData", "check", "error"];
+  if (type === undefined || !allowed.includes(type)) throw new TxnDecodeError(`invalid txn type ${code} inside a multi`);
+  const r = new JuteReader(data);
+  return type === "create" ? readCreate(r) : readTxnRecord(r, type);
+}
+
+function readCreate(r: JuteReader): Txn {
+  const c = CreateTxn.read(r);
+  return { kind: "create", path: c.path ?? "", data: c.data, acl: c.acl ?? [], ephemeral: c.ephemeral, parentCVersion: c.parentCVersion };
+}
+
+function readTxnRecord(r: JuteReader, type: OpName): Txn {
+  switch (type) {
+    case "createTTL": {
+      const c = CreateTTLTxn.read(r);
+      return { kind: "createTTL", path: c.path ?? "", data: c.data, acl: c.acl ?? [], parentCVersion: c.parentCVersion, ttlMs: c.ttl };
+    }
+    case "createContainer": {
+      const c = CreateContainerTxn.read(r);
+      return { kind: "createContainer", path: c.path ?? "", data: c.data, acl: c.acl ?? [], parentCVersion: c.parentCVersion };
+    }
+    case "delete":
+    case "deleteContainer":
+      return { kind: "delete", path: DeleteTxn.read(r).path ?? "" };
+    case "setData":
+    case "reconfig": {
+      const s = SetDataTxn.read(r);
+      return { kind: "setData", path: s.path ?? "", data: s.data, version: s.version };
+    }
+    case "setACL": {
+      const s = SetACLTxn.read(r);
+      return { kind: "setACL", path: s.path ?? "", acl: s.acl ?? [], version: s.version };
+    }
+    case "check": {
+      const c = CheckVersionTxn.read(r);
+      return { kind: "check", path: c.path ?? "", version: c.version };
+    }
+    case "error": {
+      const code = ErrorTxn.read(r).err;
+      return { kind: "error", err: errorNameOf(code) };
+    }
+    default:
+      throw new TxnDecodeError(`unsupported txn type ${type} (${opCodes[type]})`);
+  }
+}
+
+function errorNameOf(code: number): ErrorName {
+  const name = errorName(code);
+  if (name === undefined) throw new TxnDecodeError(`error txn with unknown code ${code}`);
+  return name;
+}
+
+function strings(list: readonly (string | null)[] | null): string[] {
+  return (list ?? []).map((s) => s ?? "");
+}
+
+export function hex(value: bigint): string {
+  return BigInt.asUintN(64, value).toString(16);
+}
