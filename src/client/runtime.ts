@@ -30,7 +30,8 @@ export type SocketFactory = (host: string, port: number) => net.Socket;
 
 export const tcpSocketFactory: SocketFactory = (host, port) => net.connect({ host, port });
 
-type InputWithoutTime<W> = CoreInput<W> extends infer I ? (I extends { nowMs: number } ? Omit<I, "nowMs"> : never) : never;
+/** A core input without its time: the runtime stamps it with the clock. (Distributes over the union.) */
+type Untimed<T> = T extends unknown ? Omit<T, "nowMs"> : never;
 
 export class SocketRuntime<W> {
   private readonly sockets = new Map<number, net.Socket>();
@@ -47,7 +48,7 @@ export class SocketRuntime<W> {
   ) {}
 
   /** Hands an input to the core, stamped with the current time. */
-  feed(input: InputWithoutTime<W>): void {
+  feed(input: Untimed<CoreInput<W>>): void {
     this.inbox.push({ ...input, nowMs: this.clock.now() } as CoreInput<W>);
     if (this.dispatching) return;
     this.dispatching = true;
@@ -86,8 +87,8 @@ export class SocketRuntime<W> {
       case "closeSocket": {
         const socket = this.sockets.get(output.connectionId);
         this.sockets.delete(output.connectionId);
-        // end() lets what was written (e.g. closeSession) go out; destroy() follows in case the peer never answers.
-        socket?.end();
+        // Nothing written is left to flush: the core closes a socket only after closeSession was answered, or
+        // when the connection is already considered broken.
         socket?.destroy();
         break;
       }

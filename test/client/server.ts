@@ -79,7 +79,12 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * `ZKBOOK_CLIENT_TEST_SERVER=zkbook` runs the same tests against this project's server instead (in-process; its
+ * restart keeps the port but, if the server keeps no data on disk, not the sessions).
+ */
 export async function startServerForClientTests(): Promise<TestServer> {
+  if (process.env.ZKBOOK_CLIENT_TEST_SERVER === "zkbook") return startProjectServer();
   if (!existsSync(path.join(jarDir, "zookeeper.jar"))) {
     throw new Error("Apache ZooKeeper is not installed (apt-get install zookeeper)");
   }
@@ -156,6 +161,34 @@ export async function startServerForClientTests(): Promise<TestServer> {
     restart: async () => {
       await stop();
       await start();
+    },
+    fourLetterWord: (word) => fourLetterWord(port, word),
+  };
+}
+
+async function startProjectServer(): Promise<TestServer> {
+  const { startTestServer } = await import("../support/zk-server.ts");
+  const settings = {
+    clientPortAddress: "127.0.0.1",
+    tickTimeMs,
+    minSessionTimeoutMs,
+    maxSessionTimeoutMs,
+    extendedTypesEnabled: true,
+    containerCheckIntervalMs: 200,
+    fourLetterWordWhitelist: ["*"],
+  };
+  let running: Awaited<ReturnType<typeof startTestServer>> | null = await startTestServer(settings);
+  const port = running.port;
+  return {
+    connectString: `127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await running?.close();
+      running = null;
+    },
+    restart: async () => {
+      await running?.close();
+      running = await startTestServer({ ...settings, clientPort: port });
     },
     fourLetterWord: (word) => fourLetterWord(port, word),
   };
