@@ -471,7 +471,9 @@ export class ClientCore<W> {
       this.complete(requestId, { ok: false, code: refusal, path: requestPath(request) });
       return;
     }
-    if (this.outstandingRequests >= this.outstandingRequestsMax) {
+    // (The cheap total, internal packets included, is checked first: it is an upper bound of the exact count.)
+    const upperBound = this.unsent.length + this.inFlight.length + this.authWaiters.length + this.authInfo.length;
+    if (upperBound >= this.outstandingRequestsMax && this.outstandingRequests >= this.outstandingRequestsMax) {
       this.complete(requestId, { ok: false, code: errorCodes.throttledOp, path: requestPath(request) });
       return;
     }

@@ -294,6 +294,26 @@ describe("moving between servers", () => {
   });
 });
 
+describe("bounds and chroot on reconnect", () => {
+  it("refuses a request beyond outstandingRequestsMax at once (THROTTLEDOP) instead of queueing without bound", () => {
+    const d = new Driver(makeCore({ outstandingRequestsMax: 2 }));
+    d.feed({ kind: "connectRequested", nowMs: 0 });
+    for (const requestId of [1, 2, 3]) d.feed({ kind: "requestSubmitted", requestId, request: { op: "sync", path: "/" }, nowMs: 0 });
+    expect(completions(d.log)).toEqual([{ id: 3, outcome: { ok: false, code: -127, path: "/" } }]);
+  });
+
+  it("SetWatches carries the server's paths (chroot prepended)", () => {
+    const d = new Driver(makeCore({ chroot: new Chroot("/app") }));
+    const first = d.connectTo(0);
+    d.feed({ kind: "requestSubmitted", requestId: 1, request: { op: "getData", path: "/a", watcher: "w" }, nowMs: 1 });
+    d.feed({ kind: "bytesReceived", connectionId: first, bytes: reply(1, 3n, 0, GetDataResponse, { data: null, stat: emptyStat }), nowMs: 2 });
+    d.feed({ kind: "socketClosed", connectionId: first, nowMs: 3 });
+    d.feed({ kind: "tick", nowMs: 3 });
+    const second = d.connectTo(4);
+    expect(SetWatches.read(decodeRequest(d.sentOn(second)[1]!).reader)).toMatchObject({ relativeZxid: 3n, dataWatches: ["/app/a"] });
+  });
+});
+
 describe("the end of a session", () => {
   it("a ConnectResponse with timeOut 0 means expired: pending calls fail, watchers hear Expired, nothing more is sent", () => {
     const d = new Driver(makeCore());
