@@ -12,7 +12,7 @@
  * the promise of any later call resolves. Each call can also be read as a stream: `watchData`, `watchChildren`,
  * `watchPersistent`.
  */
-import type { ACL, ClientInfo, CreateModeName, Stat } from "../proto/index.ts";
+import { createMode, createModes, type ACL, type ClientInfo, type CreateModeName, type Stat } from "../proto/index.ts";
 import { parseConnectString, shuffleHosts } from "./connect-string.ts";
 import { ClientCore, type ConnectionState, type RequestOutcome, type SessionInfo, type WatchedEvent } from "./core.ts";
 import {
@@ -263,7 +263,7 @@ export class ZooKeeperClient {
 
   private createNode(path: string, data: NodeData | undefined, options: CreateOptions, withStat: boolean) {
     const mode = options.mode ?? "persistent";
-    validatePath(path, mode.toLowerCase().includes("sequential"));
+    validatePath(path, isSequential(mode));
     return this.call(
       {
         op: "create",
@@ -342,7 +342,7 @@ export class ZooKeeperClient {
    * (e.g. NodeExistsError), whose `transaction` says which op it was and what each op reported.
    */
   async multi(ops: readonly TransactionOp[], options: CallOptions = {}): Promise<TransactionResult[]> {
-    for (const op of ops) validatePath(op.path, op.op === "create" && op.mode.toLowerCase().includes("sequential"));
+    for (const op of ops) validatePath(op.path, op.op === "create" && isSequential(op.mode));
     const results = await this.call({ op: "multi", ops }, options.timeoutMs);
     const failedOpIndex = results.findIndex((r) => r.op === "error" && r.code !== 0);
     if (failedOpIndex === -1) return results;
@@ -481,18 +481,22 @@ export class ZooKeeperClient {
    */
   async watchPersistent(path: string, options: { recursive?: boolean } = {}): Promise<WatchStream<WatchedEvent>> {
     const mode: WatchMode = options.recursive ? "persistentRecursive" : "persistent";
+    // Removing the watcher when the consumer stops (close() or `break`): only ours, and only on this client —
+    // the server keeps one watch per path and connection, which other watchers here may still need.
+    const queue = new EventQueue<WatchedEvent>(() => {
+      if (this.holdsWatcher(path, "any", watcher) && !isTerminal(this.core.state)) {
+        this.removeWatches(path, "any", watcher).catch(() => {});
+      }
+    });
     const watcher: Watcher = (event) => {
-      if (event.type !== "none") queue.push(event);
+      if (event.type === "persistentWatchRemoved") {
+        queue.push(event); // removed by a removeWatches call: the stream reports it and ends
+        queue.end();
+      } else if (event.type !== "none") queue.push(event);
       else if (event.state === "expired") queue.end(new SessionExpiredError(path));
       else if (event.state === "closed") queue.end();
       else if (event.state === "authFailed") queue.end(new AuthFailedError(path));
     };
-    const remove = async (): Promise<void> => {
-      if (this.holdsWatcher(path, "any", watcher) && !isTerminal(this.core.state)) {
-        await this.removeWatches(path, "any", watcher).catch(() => {});
-      }
-    };
-    const queue = new EventQueue<WatchedEvent>(() => void remove());
     await this.addWatch(path, watcher, mode);
     return Object.assign(queue, {
       close: async (): Promise<void> => {
@@ -548,6 +552,10 @@ export class ZooKeeperClient {
       }
     }
   }
+}
+
+function isSequential(mode: CreateModeName): boolean {
+  return createMode(createModes[mode])?.sequential ?? false;
 }
 
 function watcherOf(options: WatchOptions): { watcher?: Watcher } {
