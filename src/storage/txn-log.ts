@@ -1,0 +1,357 @@
+/**
+ * The transaction log (Apache FileTxnLog + the sync stage of SyncRequestProcessor): txns become durable in the
+ * order they were appended, a whole batch per fsync.
+ *
+ * Group commit: an append is queued; when no fsync is running the queue is written and fsynced at the end of the
+ * current event-loop turn; while an fsync runs, appends pile up and become the next batch (at most
+ * `groupCommitTxnsMax` txns, as Apache's zookeeper.maxBatchSize). Only when its batch's fsync has returned is a
+ * txn's `durable` callback called — and only then may the server apply it and answer its client (book chapter 9:
+ * log before ack).
+ *
+ * Files: `log.<hex zxid of the first txn>`, a FileHeader then entries (log-format.ts), preallocated in
+ * `preAllocSize` steps of zeros so an fsync rarely has to update the file size. `roll()` (at each snapshot) makes
+ * the next append start a new file.
+ *
+ * One implementation over the `Disk` seam: a real directory (`FileDisk`) or memory (`MemoryDisk`).
+ */
+import type { Txn, TxnHeader } from "../tree/txn.ts";
+import type { Disk, WritableFile } from "./disk.ts";
+import { logFileName, logsFrom, sortByZxid, type NamedZxid } from "./files.ts";
+import { groupCommitTxnsMax, logFilePrefix, preAllocSlackBytes } from "./limits.ts";
+import { encodeFileHeader, encodeLogEntry, scanLogFile, type ScanEnd } from "./log-format.ts";
+import { decodeTxnEntry, encodeTxnEntry, hex, TxnDecodeError, type TxnDigest } from "./txn-codec.ts";
+
+/** What the storage code says about itself; the server's Logger fits. */
+export interface StorageLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface LogEntry {
+  readonly header: TxnHeader;
+  readonly txn: Txn;
+  /** The tree's digest after this txn (null: not recorded, as before ZooKeeper 3.6). */
+  readonly digest: TxnDigest | null;
+}
+
+/** An entry read back, with where it was found. */
+export interface ReadEntry extends LogEntry {
+  readonly file: string;
+  readonly offset: number;
+}
+
+/** Called once the entry is on stable storage (error: it never will be; the server must stop). */
+export type Durable = (error: Error | null) => void;
+
+export interface TxnLogStats {
+  appended: number;
+  durable: number;
+  /** fsync batches. */
+  batches: number;
+  largestBatch: number;
+  slowFsyncs: number;
+  lastFsyncMs: number;
+}
+
+/** Damage in a log that recovery must not read past (a CRC mismatch, garbage after the end, a bad header). */
+export class TxnLogCorruptError extends Error {
+  override readonly name = "TxnLogCorruptError";
+  constructor(
+    readonly location: string,
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`transaction log ${location}/${file} is damaged at offset ${offset}: ${reason}`);
+  }
+}
+
+export interface TxnLog {
+  readonly location: string;
+  readonly stats: Readonly<TxnLogStats>;
+  /** Queues `entry`; `durable` is called once it is on disk, in append order. Zxids must increase. */
+  append(entry: LogEntry, durable: Durable): void;
+  /** The next append starts a new log file. */
+  roll(): void;
+  /** Resolves once everything appended so far is durable. */
+  flush(): Promise<void>;
+  /** Flushes, then closes the files. */
+  close(): Promise<void>;
+  /**
+   * Every logged txn with zxid > `afterZxid`, oldest first, in batches, from the files that can hold them. A torn
+   * tail ends a file (reported to `onTornTail`); damage throws TxnLogCorruptError.
+   */
+  read(afterZxid: bigint, onTornTail?: (file: string, end: ScanEnd) => void): AsyncGenerator<ReadEntry[]>;
+  /** The log files, oldest first. */
+  logFiles(): Promise<NamedZxid[]>;
+}
+
+export interface TxnLogOptions {
+  /** preAllocSize: the file grows in steps of this many zero bytes (0: no preallocation). */
+  readonly preAllocSizeBytes: number;
+  /** fsync.warningthresholdms: an fsync slower than this is logged. */
+  readonly fsyncWarningThresholdMs: number;
+  readonly logger: StorageLogger;
+  /** Monotonic milliseconds, to time fsyncs. */
+  readonly nowMs?: () => number;
+  /** At most this many txns per fsync (zookeeper.maxBatchSize). */
+  readonly batchTxnsMax?: number;
+}
+
+type Queued =
+  | { readonly kind: "entry"; readonly zxid: bigint; readonly bytes: Buffer; readonly durable: Durable }
+  | { readonly kind: "roll" };
+
+interface OpenLog {
+  readonly name: string;
+  readonly file: WritableFile;
+  /** Where the next entry goes. */
+  position: number;
+  /** The preallocated size. */
+  size: number;
+  /** Created in this batch: the directory entry needs an fsync too. */
+  isNew: boolean;
+}
+
+/**
+ * The file size after preallocating for a write at `position` (FilePadding.calculateFileSizeWithPadding): when
+ * the position comes within 4 KB of the end, the file grows by `preAllocSize` (or, past the end, to the next
+ * multiple of it beyond the position). A new log is therefore `preAllocSize + 16` bytes.
+ */
+export function paddedFileSize(position: number, fileSize: number, preAllocSize: number): number {
+  if (preAllocSize <= 0 || position + preAllocSlackBytes < fileSize) return fileSize;
+  if (position > fileSize) {
+    const size = position + preAllocSize;
+    return size - (size % preAllocSize);
+  }
+  return fileSize + preAllocSize;
+}
+
+export class DiskTxnLog implements TxnLog {
+  readonly stats: TxnLogStats = { appended: 0, durable: 0, batches: 0, largestBatch: 0, slowFsyncs: 0, lastFsyncMs: 0 };
+  private queue: Queued[] = [];
+  private current: OpenLog | null = null;
+  private flushing = false;
+  private scheduled = false;
+  private failed: Error | null = null;
+  private closed = false;
+  private lastZxid: bigint | null = null;
+  private idleWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly nowMs: () => number;
+  private readonly batchTxnsMax: number;
+
+  constructor(
+    private readonly disk: Disk,
+    private readonly options: TxnLogOptions,
+  ) {
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    this.batchTxnsMax = options.batchTxnsMax ?? groupCommitTxnsMax;
+  }
+
+  get location(): string {
+    return this.disk.location;
+  }
+
+  append(entry: LogEntry, durable: Durable): void {
+    if (this.closed) throw new Error(`append to closed transaction log ${this.location}`);
+    const zxid = entry.header.zxid;
+    if (this.lastZxid !== null && zxid <= this.lastZxid) {
+      throw new Error(`zxid went backwards in the log: 0x${hex(zxid)} after 0x${hex(this.lastZxid)}`);
+    }
+    this.lastZxid = zxid;
+    if (this.failed !== null) {
+      const error = this.failed;
+      queueMicrotask(() => durable(error));
+      return;
+    }
+    const bytes = encodeLogEntry(encodeTxnEntry(entry.header, entry.txn, entry.digest));
+    this.queue.push({ kind: "entry", zxid, bytes, durable });
+    this.stats.appended++;
+    this.schedule();
+  }
+
+  roll(): void {
+    this.queue.push({ kind: "roll" });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flushBatch();
+    });
+  }
+
+  private takeBatch(): Queued[] {
+    let entries = 0;
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      const item = this.queue[i]!;
+      if (item.kind === "entry") {
+        if (entries === this.batchTxnsMax) break;
+        entries++;
+      }
+    }
+    return this.queue.splice(0, i);
+  }
+
+  private openLog(zxid: bigint): OpenLog {
+    const name = logFileName(zxid);
+    this.options.logger.info(`Creating new log file: ${name}`);
+    const file = this.disk.create(name);
+    const header = encodeFileHeader();
+    file.write(0, header);
+    return { name, file, position: header.length, size: header.length, isNew: true };
+  }
+
+  /** Writes one batch, fsyncs it, starts the next batch, then reports this one durable. */
+  private async flushBatch(): Promise<void> {
+    if (this.flushing) return;
+    const batch = this.takeBatch();
+    if (batch.length === 0) {
+      this.settleIdle();
+      return;
+    }
+    this.flushing = true;
+    const touched: OpenLog[] = [];
+    const retired: OpenLog[] = [];
+    const entries: Array<Extract<Queued, { kind: "entry" }>> = [];
+    try {
+      let pending: Buffer[] = [];
+      const writeOut = () => {
+        const log = this.current;
+        if (log === null || pending.length === 0) return;
+        const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+        pending = [];
+        let size = paddedFileSize(log.position, log.size, this.options.preAllocSizeBytes);
+        while (this.options.preAllocSizeBytes > 0 && log.position + bytes.length + preAllocSlackBytes >= size) {
+          size = paddedFileSize(log.position + bytes.length, size, this.options.preAllocSizeBytes);
+        }
+        if (size !== log.size) {
+          log.file.extend(size);
+          log.size = size;
+        }
+        log.file.write(log.position, bytes);
+        log.position += bytes.length;
+      };
+      for (const item of batch) {
+        if (item.kind === "roll") {
+          writeOut();
+          if (this.current !== null) retired.push(this.current);
+          this.current = null;
+          continue;
+        }
+        if (this.current === null) {
+          this.current = this.openLog(item.zxid);
+          touched.push(this.current);
+        } else if (!touched.includes(this.current)) {
+          touched.push(this.current);
+        }
+        pending.push(item.bytes);
+        entries.push(item);
+      }
+      writeOut();
+
+      const started = this.nowMs();
+      const syncs: Array<Promise<void>> = touched.map((log) => log.file.datasync());
+      if (touched.some((log) => log.isNew)) syncs.push(this.disk.syncDir());
+      await Promise.all(syncs);
+      const elapsedMs = this.nowMs() - started;
+      this.stats.lastFsyncMs = elapsedMs;
+      if (elapsedMs > this.options.fsyncWarningThresholdMs) {
+        this.stats.slowFsyncs++;
+        const log = touched[touched.length - 1];
+        this.options.logger.warn(
+          `fsync-ing the write ahead log took ${Math.round(elapsedMs)}ms which will adversely effect operation latency. ` +
+            `File size is ${log?.size ?? 0} bytes. See the ZooKeeper troubleshooting guide (fsync.warningthresholdms=${this.options.fsyncWarningThresholdMs})`,
+        );
+      }
+      for (const log of touched) log.isNew = false;
+      for (const log of retired) log.file.close();
+    } catch (error) {
+      this.fail(error as Error, entries);
+      return;
+    }
+    this.flushing = false;
+    this.stats.batches++;
+    this.stats.durable += entries.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, entries.length);
+    // What arrived during this fsync is the next batch: start writing it before answering this one.
+    if (this.queue.length > 0) void this.flushBatch();
+    for (const entry of entries) entry.durable(null);
+    if (!this.flushing) this.settleIdle();
+  }
+
+  private fail(error: Error, inFlight: ReadonlyArray<{ readonly durable: Durable }>): void {
+    this.failed = error;
+    this.flushing = false;
+    const queued = this.queue.splice(0);
+    this.options.logger.warn(`transaction log ${this.location} failed: ${error.message}`);
+    for (const entry of inFlight) entry.durable(error);
+    for (const item of queued) if (item.kind === "entry") item.durable(error);
+    this.settleIdle();
+  }
+
+  private settleIdle(): void {
+    if (this.flushing || this.queue.some((item) => item.kind === "entry")) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const w of waiters) this.failed === null ? w.resolve() : w.reject(this.failed);
+  }
+
+  flush(): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (!this.flushing && !this.queue.some((item) => item.kind === "entry")) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.idleWaiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.current?.file.close();
+      this.current = null;
+    }
+  }
+
+  async logFiles(): Promise<NamedZxid[]> {
+    return sortByZxid(await this.disk.list(), logFilePrefix);
+  }
+
+  async *read(afterZxid: bigint, onTornTail?: (file: string, end: ScanEnd) => void): AsyncGenerator<ReadEntry[]> {
+    for (const { name } of logsFrom(await this.logFiles(), afterZxid + 1n)) {
+      const source = await this.disk.open(name);
+      try {
+        const scan = scanLogFile(source);
+        for (;;) {
+          const step = await scan.next();
+          if (step.done) {
+            const end = step.value;
+            if (end.kind === "corrupt") throw new TxnLogCorruptError(this.location, name, end.offset, end.reason);
+            if (end.kind === "torn") onTornTail?.(name, end);
+            break;
+          }
+          const batch: ReadEntry[] = [];
+          for (const { offset, body } of step.value) {
+            let entry;
+            try {
+              entry = decodeTxnEntry(body);
+            } catch (error) {
+              if (error instanceof TxnDecodeError) throw new TxnLogCorruptError(this.location, name, offset, `undecodable txn: ${error.message}`);
+              throw error;
+            }
+            if (entry.header.zxid > afterZxid) batch.push({ ...entry, file: name, offset });
+          }
+          if (batch.length > 0) yield batch;
+        }
+      } finally {
+        await source.close();
+      }
+    }
+  }
+}
