@@ -305,6 +305,15 @@ describe("Queue", () => {
     expect(await queue.poll()).toBeNull();
   });
 
+  it("a consumer that comes before the queue exists waits for the first item", async () => {
+    const [consumer, producer] = await connectMany(2);
+    const path = uniquePath("queue");
+    const taking = new Queue(consumer!, path).take(10_000);
+    await sleep(100);
+    await new Queue(producer!, path).put("first");
+    expect((await taking).toString()).toBe("first");
+  });
+
   it("3 producers and 3 consumers: every item is taken exactly once", async () => {
     const clients = await connectMany(6);
     const path = uniquePath("queue");

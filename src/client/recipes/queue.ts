@@ -33,6 +33,7 @@ const isEntry = (name: string): boolean => !name.startsWith(claimPrefix) && /-en
 
 export class Queue {
   private readonly consumerId = newGuid();
+  private pathMade: Promise<void> | null = null;
 
   constructor(
     private readonly client: ZooKeeperClient,
@@ -42,7 +43,7 @@ export class Queue {
 
   /** Appends an item; returns its node's path. */
   async put(data: Buffer | string): Promise<string> {
-    await ensurePath(this.client, this.path, this.options.retryPolicy);
+    await this.ensureQueuePath();
     return createProtected(this.client, this.path, entrySuffix, newGuid(), data, "persistentSequential", this.options.retryPolicy);
   }
 
@@ -63,6 +64,7 @@ export class Queue {
   /** Removes and returns the oldest item, waiting for one if the queue is empty. */
   async take(timeoutMs?: number): Promise<Buffer> {
     const deadlineMs = deadlineFrom(timeoutMs);
+    await this.ensureQueuePath(); // a consumer may come before any producer: it needs a node to watch
     for (;;) {
       const item = await this.poll();
       if (item !== null) return item;
@@ -72,6 +74,14 @@ export class Queue {
       if (children.some(isEntry)) continue;
       await untilDeadline(fired, deadlineMs, `waiting for an item in ${this.path}`);
     }
+  }
+
+  private ensureQueuePath(): Promise<void> {
+    this.pathMade ??= ensurePath(this.client, this.path, this.options.retryPolicy).catch((error: unknown) => {
+      this.pathMade = null;
+      throw error;
+    });
+    return this.pathMade;
   }
 
   private async entries(): Promise<string[]> {
