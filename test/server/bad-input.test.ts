@@ -31,6 +31,10 @@ afterAll(async () => {
 
 afterEach(async () => {
   // The offending connection is gone from the server, the witness is untouched and still works.
+  // (A test that keeps a connection on purpose destroys it itself.)
+  const lingering = opened.filter((c) => !c.closed && !c.socket.destroyed).length;
+  for (const c of opened.splice(0)) c.destroy();
+  expect(lingering, "connections the server left open").toBe(0);
   await eventually(() => server.zk.connections.size === 1, 2000, "only the witness to remain connected");
   const n = ++proofs;
   const created = await witness.call(opCodes.create, body.create(`/alive-${n}`, `proof ${n}`));
@@ -41,10 +45,13 @@ afterEach(async () => {
   expect(logger.lines.filter((l) => l.includes("internal error"))).toEqual([]);
 });
 
+/** Every connection a test opened: destroyed after it, so one failing test cannot leave others a wrong count. */
+const opened: RawClient[] = [];
+const track = (c: RawClient) => (opened.push(c), c);
 /** A connection that has done nothing yet. */
-const fresh = () => RawClient.open(server.port);
+const fresh = async () => track(await RawClient.open(server.port));
 /** A connection with an established session. */
-const established = () => RawClient.session(server.port);
+const established = async () => track(await RawClient.session(server.port));
 
 async function expectClosedSilently(c: RawClient): Promise<void> {
   expect(await c.waitClosed()).toBe(true);
