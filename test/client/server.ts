@@ -12,7 +12,8 @@
  * client's connect timeout (sessionTimeout / hosts) runs out. Tests that restart the server keep their clients
  * away meanwhile (FaultyProxy.refuse) so that this start-up window does not eat their session timeout.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { describe } from "vitest";
 import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -77,6 +78,23 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Why the live tests cannot run here, or null when they can. */
+export function clientTestServerMissing(): string | null {
+  if (process.env.ZKBOOK_CLIENT_TEST_SERVER === "zkbook") return null;
+  if (!existsSync(path.join(jarDir, "zookeeper.jar"))) return "Apache ZooKeeper 3.8 is not installed (apt-get install zookeeper)";
+  if (spawnSync("java", ["-version"]).status !== 0) return "java is not installed (apt-get install zookeeper pulls it in)";
+  return null;
+}
+
+/**
+ * A describe block that needs a live server: skipped, with the reason as its title, where none can be started
+ * (like the interop suites), instead of failing on a machine without Apache ZooKeeper.
+ */
+export function describeWithServer(title: string, body: () => void): void {
+  const missing = clientTestServerMissing();
+  describe.skipIf(missing !== null)(missing === null ? title : `${title} (skipped: ${missing})`, body);
 }
 
 /**
