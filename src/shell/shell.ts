@@ -205,9 +205,11 @@ export class Shell {
           });
           io.err(`Created ${created}`);
         } catch (error) {
-          const code = (error as { code?: number }).code;
-          if (code === -114) io.err(keeperMessage(code, command.path));
-          if (code === -120) io.err("Unable to create ephemeral node on a local session");
+          // CreateCommand says a little more about these two before the usual line.
+          if (error instanceof ZooKeeperError && error.codeName === "invalidACL") io.err(keeperMessage(error.code, error.path));
+          if (error instanceof ZooKeeperError && error.codeName === "ephemeralOnLocalSession") {
+            io.err("Unable to create ephemeral node on a local session");
+          }
           throw error;
         }
         return;
@@ -268,9 +270,8 @@ export class Shell {
           await client.sync(command.path);
           io.out("Sync is OK");
         } catch (error) {
-          const code = (error as { code?: number }).code;
-          if (code === undefined) throw error;
-          io.out(`Sync has failed. rc=${code}`);
+          if (!(error instanceof ZooKeeperError)) throw error;
+          io.out(`Sync has failed. rc=${error.code}`);
         }
         return;
       case "getAcl": {

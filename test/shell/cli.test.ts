@@ -166,6 +166,13 @@ describe("a script on standard input", () => {
           "-v argument must be an int value",
           "org.apache.commons.cli.MissingArgumentException: Missing argument for option: v",
           "KeeperErrorCode = Unimplemented for /ttl",
+          "KeeperErrorCode = InvalidACL for /a3",
+          "Acl is not valid : /a3",
+          "Node does not exist: /nope",
+          "Node does not exist: /nope",
+          "Node does not exist: /nope",
+          "Sync is OK",
+          "Node does not exist: /nope",
         ].join("\n") +
         "\n",
     );

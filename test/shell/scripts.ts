@@ -105,6 +105,12 @@ export const errors: readonly string[] = [
   "create /eph/child",
   "delete -v",
   "create -t 1000 /ttl",
+  "create /a3 data auth::cdrwa",
+  "getAcl /nope",
+  "setAcl /nope world:anyone:r",
+  "ls -R /nope",
+  "sync /nope",
+  "getAllChildrenNumber /nope",
 ];
 
 /** deleteall in batches, and a deleteall that fails half way. */

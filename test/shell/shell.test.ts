@@ -124,6 +124,17 @@ describe("close and connect", () => {
     expect(shell.exitCode).toBe(1);
   });
 
+  it("prints Expired when a server that lost the session answers, then Not connected (book chapter 5)", async () => {
+    const { shell, run, take } = await openShell();
+    const port = server.port;
+    await server.close();
+    await until(() => shell.prompt.includes("CONNECTING"));
+    server = await startTestServer({ clientPort: port }); // a fresh server: it has never heard of the session
+    await until(() => shell.prompt.includes("CLOSED"));
+    expect(take()).toEqual([...sessionEvent("Disconnected"), ...sessionEvent("Expired")]);
+    expect(await run("ls /")).toEqual(["Not connected"]);
+  });
+
   it("quit says nothing and asks the runner to stop", async () => {
     const { shell, take } = await openShell();
     expect(await shell.executeLine("quit")).toBe("quit");
