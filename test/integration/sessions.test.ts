@@ -106,9 +106,10 @@ describe("session expiry", () => {
     ]);
     const elapsed = Date.now() - cutAt;
     expect(event).toMatchObject({ name: "NODE_DELETED", path: "/lock" });
-    // Not before the timeout; within timeout + tickTime plus the expirer's period and some scheduling slack.
+    // Never before the timeout. (The exact window, timeout..timeout+tickTime, is pinned with a fake clock in
+    // test/server/core.test.ts; here the upper bound only allows for a busy machine.)
     expect(elapsed).toBeGreaterThanOrEqual(550);
-    expect(elapsed).toBeLessThan(600 + 100 + 50 + 500);
+    expect(elapsed).toBeLessThan(4000);
     expect(await observer.exists("/lock")).toBeNull();
 
     const expired = nextState(doomed.client, "expired");
@@ -120,9 +121,9 @@ describe("session expiry", () => {
 
   it("does not expire a session whose client keeps pinging", async () => {
     const { server } = await setup({ tickTimeMs: 100 });
-    const alive = await client(server.connectString, { sessionTimeout: 400 });
+    const alive = await client(server.connectString, { sessionTimeout: 1000 });
     await alive.create("/alive", null, CreateMode.EPHEMERAL);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // idle: node-zookeeper-client pings every timeout/3
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // idle: node-zookeeper-client pings every timeout/3
     expect(await alive.exists("/alive")).not.toBeNull();
   });
 });
