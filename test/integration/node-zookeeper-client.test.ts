@@ -179,8 +179,14 @@ describe("watches", () => {
     await a.create("/own", "1");
     const order: string[] = [];
     await a.getData("/own", (event) => order.push(event.name));
-    await a.setData("/own", "2");
-    order.push("setData reply");
+    // Callbacks, not promises: both run synchronously as the client parses each frame, so this is wire order.
+    await new Promise<void>((resolve, reject) =>
+      a.client.setData("/own", Buffer.from("2"), -1, (error) => {
+        order.push("setData reply");
+        if (error) reject(error);
+        else resolve();
+      }),
+    );
     expect(order).toEqual(["NODE_DATA_CHANGED", "setData reply"]);
   });
 
