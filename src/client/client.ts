@@ -222,10 +222,8 @@ export class ZooKeeperClient {
    * Watchers get a Closed event.
    */
   async close(): Promise<void> {
-    if (!this.connectRequested || isTerminal(this.core.state)) {
-      this.connectRequested = true;
-      return;
-    }
+    this.connectRequested = true; // a client closed before connecting is closed too: its calls fail
+    if (isTerminal(this.core.state)) return;
     const closed = new Promise<void>((resolve) => {
       const unsubscribe = this.onStateChange((state) => {
         if (isTerminal(state)) {

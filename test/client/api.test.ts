@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BadVersionError,
   ClientUsageError,
+  ConnectionLossError,
   InvalidACLError,
   InvalidPathError,
   NoAuthError,
@@ -192,6 +193,14 @@ describeWithServer("client API against a live server", () => {
     it("calls before connect() are refused", async () => {
       const client = unconnected(server.connectString);
       await expect(client.getData("/")).rejects.toBeInstanceOf(ClientUsageError);
+    });
+
+    it("a client closed before it connected refuses calls too", async () => {
+      const client = unconnected(server.connectString);
+      await client.close();
+      expect(client.state.kind).toBe("closed");
+      await expect(client.getData("/")).rejects.toBeInstanceOf(SessionExpiredError);
+      await expect(client.connect()).rejects.toBeInstanceOf(ConnectionLossError);
     });
 
     it("calls after close() fail with SessionExpiredError, as Apache's client does", async () => {
