@@ -274,10 +274,11 @@ async function main(): Promise<void> {
       const failed = started.find((s) => s.status === "rejected");
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }
-    for (const t of targets) console.log(`${t.name}: ${await t.describe()} at ${t.host}:${t.port}`);
     const loadBefore = os.loadavg()[0]!;
     // One server at a time: while one is measured the other sits idle.
     const results = await benchTargets(targets, args);
+    // Described after the runs: whether a server wrote a txn log shows only once it has taken writes.
+    for (const t of targets) console.log(`${t.name}: ${await t.describe()} at ${t.host}:${t.port}`);
     console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} on ${cpus.length} cores`);
     console.log("");
     console.log(table(targets.map((t) => t.name), results, args));

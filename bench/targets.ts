@@ -101,8 +101,9 @@ export async function startOurs(options: OursOptions = {}): Promise<Target> {
     port,
     async describe() {
       const dataDir = join(dir, "data");
-      const logged = existsSync(dataDir) && readdirSync(dataDir, { recursive: true }).some((f) => String(f).includes("log."));
-      return `${await versionOf("127.0.0.1", port)}; node ${process.version} ${options.nodeFlags?.join(" ") ?? ""}; txn log on disk: ${logged ? "yes" : "no (in memory)"}`;
+      const logged = existsSync(dataDir) && readdirSync(dataDir, { recursive: true }).some((f) => /(^|\/)log\.[0-9a-f]+$/.test(String(f)));
+      const flags = options.nodeFlags?.length ? ` ${options.nodeFlags.join(" ")}` : "";
+      return `${await versionOf("127.0.0.1", port)}; node ${process.version}${flags}; txn log on disk: ${logged ? "yes (fsync per write batch)" : "no (in memory)"}`;
     },
     async stop() {
       await stopChild(child);
