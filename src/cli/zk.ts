@@ -18,6 +18,8 @@ import { Shell, sessionTimeoutMsDefault, type ShellIO } from "../shell/shell.ts"
 
 /** Lines of history kept in the history file between sessions. */
 const historyFileLinesMax = 500;
+/** Typed or pasted lines waiting for the command before them; beyond this, input is paused. */
+const inputLinesQueuedMax = 1000;
 const connectStringDefault = "127.0.0.1:2181";
 
 interface Config {
@@ -103,20 +105,34 @@ async function interactive(config: Config): Promise<Shell> {
     },
   });
   rl.on("history", (history: string[]) => saveHistory(config.historyFile, history));
+  // Lines are queued as they come, so that a pasted block of commands runs whole, one command at a time.
+  const queued: string[] = [];
+  let closed = false;
+  let wake: (() => void) | undefined;
+  rl.on("line", (line: string) => {
+    queued.push(line);
+    if (queued.length >= inputLinesQueuedMax) rl.pause();
+    wake?.();
+  });
+  rl.on("close", () => {
+    closed = true;
+    wake?.();
+  });
   const lines = (async function* () {
     for (;;) {
+      const line = queued.shift();
+      if (line !== undefined) {
+        busy = true;
+        yield line;
+        continue;
+      }
+      if (closed) return;
+      rl.resume();
       rl.setPrompt(shell.prompt);
       rl.prompt();
       busy = false;
-      const line = await new Promise<string | null>((resolve) => {
-        const onLine = (text: string) => (rl.off("close", onClose), resolve(text));
-        const onClose = () => (rl.off("line", onLine), resolve(null));
-        rl.once("line", onLine);
-        rl.once("close", onClose);
-      });
-      if (line === null) return;
-      busy = true;
-      yield line;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
     }
   })();
   rl.on("SIGINT", () => {
