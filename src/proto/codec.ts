@@ -48,13 +48,17 @@ export const ustring: Codec<string | null> = {
 export function vector<T>(element: Codec<T>): Codec<T[] | null> {
   return {
     read(r) {
+      // lab 7.3: read a vector: a count (-1 is null), then that many elements
+      //   r.readVectorLength() gives the count, or null for -1. Every element takes at least one byte, so a count
+      //   larger than r.remaining is a lie: throw a JuteDecodeError before allocating anything. Then read `count`
+      //   elements with element.read(r), in order.
       const count = r.readVectorLength();
       if (count === null) return null;
-      // Each element is at least one byte, so a count larger than what is left is a lie: refuse before looping.
       if (count > r.remaining) throw new JuteDecodeError(`vector of ${count} elements with ${r.remaining} bytes left`);
       const items: T[] = new Array(count);
       for (let i = 0; i < count; i++) items[i] = element.read(r);
       return items;
+      // end lab 7.3
     },
     write(w, items) {
       w.writeVectorLength(items === null ? null : items.length);

@@ -37,6 +37,12 @@ export class FrameDecoder {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     }
+    // lab 7.4: cut frames out of the byte stream, refusing an oversize length before its body arrives
+    //   `this.pending` holds the chunks received so far (the first one starting at this.headOffset), and
+    //   this.pendingBytes counts their bytes. While at least 4 bytes are buffered: peek the length
+    //   (this.peekLength()). If it is negative or above this.maxFrameBytes, mark the decoder failed, drop what is
+    //   buffered and return an "oversize" event — without waiting for the body. If the whole frame is buffered,
+    //   cut out its body as a "frame" event and consume it; otherwise wait for more bytes. A frame may span chunks.
     const events: FrameEvent[] = [];
     while (this.pendingBytes >= lengthPrefixBytes) {
       const head = this.peekLength();
@@ -73,6 +79,7 @@ export class FrameDecoder {
       }
     }
     return events;
+    // end lab 7.4
   }
 
   /**

@@ -71,13 +71,17 @@ export class JuteReader {
   }
 
   readBuffer(): Buffer | null {
+    // lab 7.2: read a buffer: a length (-1 is null), then that many bytes
+    //   Read the length with this.readLength("buffer") (it returns null for -1 and refuses negative or oversize
+    //   lengths). Make sure the bytes are all there (this.need), copy them out of this.bytes at this.offset —
+    //   a copy, so the record does not keep the whole frame alive — and move this.offset past them.
     const length = this.readLength("buffer");
     if (length === null) return null;
     this.need(length, "buffer body");
-    // A copy, so a record never pins the (possibly large) frame it was read from.
     const value = Buffer.from(this.bytes.subarray(this.offset, this.offset + length));
     this.offset += length;
     return value;
+    // end lab 7.2
   }
 
   readString(): string | null {
@@ -176,6 +180,10 @@ export class JuteWriter {
   }
 
   writeString(value: string | null): this {
+    // lab 7.1: write a ustring: the length of its UTF-8 bytes, then the bytes; null is length -1
+    //   A null string is just the int -1 (nullLength). Otherwise write the length in *bytes* (not characters:
+    //   "中" is 3 bytes; Buffer.byteLength), make room with this.reserve, write the UTF-8 bytes at this.offset,
+    //   and advance this.offset. Return this, so calls chain.
     if (value === null) return this.writeInt(nullLength);
     const length = Buffer.byteLength(value, "utf8");
     this.writeInt(length);
@@ -183,6 +191,7 @@ export class JuteWriter {
     this.bytes.write(value, this.offset, length, "utf8");
     this.offset += length;
     return this;
+    // end lab 7.1
   }
 
   writeVectorLength(count: number | null): this {

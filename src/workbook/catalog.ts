@@ -126,6 +126,35 @@ export const labs: readonly LabInfo[] = [
       },
     ],
   },
+  {
+    number: 7,
+    slug: "07-wire-protocol",
+    title: "The wire protocol: jute records and frames",
+    chapter: "07-wire-protocol.md",
+    read: ["chapters/07-wire-protocol.md — jute encoding, framing, request/reply matching", "Book chapter 7, \"The C Client\" (what every client library has to do)"],
+    exercises: [
+      {
+        id: "7.1",
+        title: "write a ustring: the length of its UTF-8 bytes, then the bytes; null is length -1",
+        hint: "Buffer.byteLength(value, \"utf8\") is the length in bytes. this.writeInt(length), this.reserve(length), this.bytes.write(value, this.offset, length, \"utf8\"), then this.offset += length.",
+      },
+      {
+        id: "7.2",
+        title: "read a buffer: a length (-1 is null), then that many bytes",
+        hint: "const length = this.readLength(\"buffer\"); null → return null; this.need(length, ...); Buffer.from(this.bytes.subarray(this.offset, this.offset + length)) copies; advance this.offset.",
+      },
+      {
+        id: "7.3",
+        title: "read a vector: a count (-1 is null), then that many elements",
+        hint: "Check count > r.remaining before the loop: a packet that claims a billion elements must fail at once, not after allocating an array of a billion.",
+      },
+      {
+        id: "7.4",
+        title: "cut frames out of the byte stream, refusing an oversize length before its body arrives",
+        hint: "Simplest correct version: Buffer.concat the pending chunks, read the length at offset 0, and slice. Decide on oversize as soon as the 4 length bytes are in — a lying peer must not make you wait for (or buffer) a gigabyte.",
+      },
+    ],
+  },
 ];
 
 export function labByNumber(n: number): LabInfo | undefined {

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { marked, type Token, type Tokens } from "marked";
+import { Marked, marked, type Token, type Tokens } from "marked";
 
 export interface ChapterFile {
   readonly number: number;
@@ -12,14 +12,18 @@ export interface ChapterFile {
   readonly title: string;
 }
 
+const glossaryFile = "glossary.md";
+
 export async function listChapters(projectRoot: string): Promise<ChapterFile[]> {
   const dir = path.join(projectRoot, "chapters");
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d\d-.*\.md$/.test(n)).sort();
+  const all = await readdir(dir).catch(() => [] as string[]);
+  // The numbered chapters in order, then the glossary (number 0: it has no chapter number of its own).
+  const names = [...all.filter((n) => /^\d\d-.*\.md$/.test(n)).sort(), ...all.filter((n) => n === glossaryFile)];
   const chapters: ChapterFile[] = [];
   for (const file of names) {
     const text = await readFile(path.join(dir, file), "utf8");
     const title = /^#\s+(.+)$/m.exec(text)?.[1] ?? file;
-    chapters.push({ number: Number(file.slice(0, 2)), file, title });
+    chapters.push({ number: file === glossaryFile ? 0 : Number(file.slice(0, 2)), file, title });
   }
   return chapters;
 }
@@ -109,8 +113,28 @@ export function markdownForTerminal(markdown: string, color: boolean): string {
 /** Finds a chapter by number (4) or file name (04-watches.md). */
 export async function findChapter(projectRoot: string, which: string | number): Promise<ChapterFile | undefined> {
   const chapters = await listChapters(projectRoot);
-  return chapters.find((c) => c.file === which || c.number === Number(which));
+  if (which === "glossary") return chapters.find((c) => c.file === glossaryFile);
+  return chapters.find((c) => c.file === which || (c.file !== glossaryFile && c.number === Number(which)));
 }
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes ("## 2.3 Sessions" → "23-sessions"). */
+export function headingSlug(text: string): string {
+  return unescape(text.replace(/<[^>]*>/g, ""))
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .trim()
+    .replace(/\s/g, "-");
+}
+
+/** marked with ids on headings, so that links like 04-watches.html#the-herd-effect land on the section. */
+const htmlMarked = new Marked({
+  renderer: {
+    heading({ tokens, depth }) {
+      const text = this.parser.parseInline(tokens);
+      return `<h${depth} id="${headingSlug(text)}">${text}</h${depth}>\n`;
+    },
+  },
+});
 
 export async function renderChapterForTerminal(projectRoot: string, which: string | number, color: boolean): Promise<string> {
   const chapter = await findChapter(projectRoot, which);
@@ -130,7 +154,7 @@ export async function writeBook(projectRoot: string, outDir: string): Promise<st
   for (const [i, chapter] of chapters.entries()) {
     const markdown = await readFile(path.join(projectRoot, "chapters", chapter.file), "utf8");
     // Links between chapters point at the .md files; in the book they point at the pages.
-    const body = (await marked.parse(markdown)).replace(/href="(?:\.\/)?(\d\d-[^"#]+)\.md(#[^"]*)?"/g, 'href="$1.html$2"');
+    const body = (await htmlMarked.parse(markdown)).replace(/href="(?:\.\/)?(\d\d-[^"#]+|glossary)\.md(#[^"]*)?"/g, 'href="$1.html$2"');
     const prev = chapters[i - 1];
     const next = chapters[i + 1];
     const nav = `<nav><span>${prev ? `<a href="${pageName(prev)}">← ${prev.title}</a>` : ""}</span><a href="index.html">Contents</a><span>${next ? `<a href="${pageName(next)}">${next.title} →</a>` : ""}</span></nav>`;

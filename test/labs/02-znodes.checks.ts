@@ -4,7 +4,7 @@ import { BadVersionError, type ZooKeeperClient } from "#src/client/index.ts";
 import { DataTree } from "#src/tree/data-tree.ts";
 import { clientStat as referenceClientStat } from "#src/tree/stat.ts";
 import { Preparer as ReferencePreparer, formatSequence as referenceFormat } from "#src/server/prepare.ts";
-import { makeZxid } from "#src/tree/txn.ts";
+import { makeZxid, type TxnHeader } from "#src/tree/txn.ts";
 import type { ClientRequest } from "#src/server/requests.ts";
 import type { Random } from "#src/sim/random.ts";
 import { defineChecks, type CheckContext } from "#src/workbook/checks.ts";
@@ -35,7 +35,7 @@ function comparePreparers(Learner: PrepareModule["Preparer"], random: Random, ma
     const expected = reference.prepare(request, ctx);
     const actual = learner.prepare(request, ctx);
     assert.deepEqual(actual, expected, `step ${step}: ${JSON.stringify(request, (_k, v) => (typeof v === "bigint" ? String(v) : v))} (seed ${random.seed})`);
-    const header = { sessionId: 1n, cxid: step, zxid: ctx.zxid, timeMs: ctx.timeMs, type: request.op } as const;
+    const header: TxnHeader = { sessionId: 1n, cxid: step, zxid: ctx.zxid, timeMs: ctx.timeMs, type: request.op as TxnHeader["type"] };
     ours.processTxn(header, expected.txn);
     reference.applied(ctx.zxid);
     theirs.processTxn(header, actual.txn);
