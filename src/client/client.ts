@@ -11,6 +11,11 @@
  * Watchers are plain functions, called once (standard watches) or every time (persistent watches), always before
  * the promise of any later call resolves. Each call can also be read as a stream: `watchData`, `watchChildren`,
  * `watchPersistent`.
+ *
+ * Connection changes (connecting = disconnected, connected again) go to `onStateChange` listeners, not to
+ * watchers: unlike Apache's client, which also calls every watcher with Disconnected/SyncConnected, a watcher here
+ * is only called for its node's events and, once, when the session ends (Expired, Closed or AuthFailed, with
+ * type "none"), after which it is forgotten.
  */
 import { createMode, createModes, type ACL, type ClientInfo, type CreateModeName, type Stat } from "../proto/index.ts";
 import { parseConnectString, shuffleHosts } from "./connect-string.ts";
