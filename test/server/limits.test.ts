@@ -121,6 +121,32 @@ describe("globalOutstandingLimit", () => {
     expect(server.zk.outstandingRequests).toBe(0);
   });
 
+  it("a connection the server closes while throttled is really released (its maxClientCnxns slot comes back)", async () => {
+    const disk = new SlowDisk();
+    // tickTime 100: the silent session below (timeout 200 ms) expires at once.
+    server = await startTestServer({ globalOutstandingLimit: 1, maxClientCnxns: 2, tickTimeMs: 100 }, { txnSink: disk });
+    const busy = await session(server.port);
+    const silent = await RawClient.session(server.port, { timeOut: 200 });
+    open.push(silent);
+    disk.holding = true;
+    // The expirer submits closeSession for the silent session; it waits for the disk like every txn.
+    await eventually(() => disk.pending.length === 1, 3000, "the expiry's closeSession to reach the disk");
+    busy.write(Buffer.concat([1, 2, 3].map((i) => requestFrame(i, opCodes.create, body.create(`/t${i}`)))));
+    await eventually(() => disk.pending.length === 4, 2000, "the load to reach the disk");
+    // Only the closeSession becomes durable: the server closes that connection while it is throttled (paused).
+    disk.pending.shift()!();
+    expect(await silent.waitClosed(2000)).toBe(true);
+    disk.releaseAll();
+    for (let i = 0; i < 3; i++) expect(readReply((await busy.nextFrame())!).header.err).toBe(0);
+    busy.destroy();
+    // Both slots must come back: two new connections from this address get sessions.
+    await eventually(() => server!.zk.connections.size === 0, 2000, "the server to drop both connections");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = [await RawClient.open(server.port), await RawClient.open(server.port)];
+    open.push(...again);
+    for (const c of again) expect((await c.handshake()).timeOut).toBeGreaterThan(0);
+  });
+
   it("a write that fails while throttled still gets its error, in order", async () => {
     const disk = new SlowDisk();
     server = await startTestServer({ globalOutstandingLimit: 2 }, { txnSink: disk });
