@@ -11,6 +11,7 @@ import { LabTodo } from "#src/workbook/lab-todo.ts";
  * watches on the node, "one event per watcher").
  */
 import type { TreeEvent } from "#src/tree/data-tree.ts";
+import type { ACL } from "#src/proto/records.ts";
 import type { EventTypeName } from "#src/proto/opcodes.ts";
 
 export type WatcherMode = "standard" | "persistent" | "persistentRecursive";
@@ -18,6 +19,8 @@ export type WatcherMode = "standard" | "persistent" | "persistentRecursive";
 /** Who gets notified: in the server, a client connection. */
 export interface Watcher {
   notify(type: EventTypeName, path: string): void;
+  /** May this watcher READ a node with `acl`? (Absent: yes.) Notifications are filtered by it. */
+  mayRead?(acl: readonly ACL[]): boolean;
 }
 
 /** One of the two watch tables (Apache `WatchManager`). */
@@ -43,6 +46,11 @@ class WatchTable {
 
   contains(path: string, watcher: Watcher): boolean {
     return this.byPath.get(path)?.has(watcher) ?? false;
+  }
+
+  /** Does anyone watch `path` in this table? */
+  watched(path: string): boolean {
+    return this.byPath.has(path);
   }
 
   remove(path: string, watcher: Watcher): boolean {
@@ -138,8 +146,20 @@ export class WatchManager {
     this.child.add(path, watcher, mode);
   }
 
+  /** The ACL of the node the event being delivered is about, for `notifyAll`'s READ filter. */
+  private eventAcl: readonly ACL[] | undefined;
+
   /** The tree changed: notify (DataTree.createNode/deleteNode/setData → triggerWatch). */
-  readonly onTreeEvent = (event: TreeEvent): void => {
+  readonly onTreeEvent = (event: TreeEvent, acl?: readonly ACL[]): void => {
+    this.eventAcl = acl;
+    try {
+      this.deliver(event);
+    } finally {
+      this.eventAcl = undefined;
+    }
+  };
+
+  private deliver(event: TreeEvent): void {
     switch (event.type) {
       case "nodeCreated":
       case "nodeDataChanged":
@@ -157,16 +177,33 @@ export class WatchManager {
         return;
       }
     }
-  };
+  }
 
   private notifyAll(watchers: Set<Watcher>, type: EventTypeName, path: string): void {
-    for (const watcher of watchers) watcher.notify(type, path);
+    for (const watcher of watchers) {
+      // Apache NIOServerCnxn.process(event, znodeAcl): a watcher that may not READ the node does not hear of the
+      // change — its one-time watch is used up all the same (WatchManager removed it before delivering).
+      if (this.eventAcl !== undefined && watcher.mayRead?.(this.eventAcl) === false) continue;
+      watcher.notify(type, path);
+    }
   }
 
   /** checkWatches: type 1 children, 2 data, 3 any. */
   contains(path: string, watcher: Watcher, type: number): boolean {
     const inData = this.data.contains(path, watcher);
     const inChild = this.child.contains(path, watcher);
+    return type === 1 ? inChild : type === 2 ? inData : inData || inChild;
+  }
+
+  /**
+   * checkWatches as Apache 3.8.0 answers it (WatchManager.containsWatcher): true when *any* connection watches
+   * `path` in the table of `type` (1 children, 2 data, 3 either) — not necessarily the asking one; "" never does
+   * (its PathParentIterator yields nothing). A path without "/" makes Apache throw: the caller checks that first.
+   */
+  anyWatches(path: string, type: number): boolean {
+    if (path === "") return false;
+    const inData = this.data.watched(path);
+    const inChild = this.child.watched(path);
     return type === 1 ? inChild : type === 2 ? inData : inData || inChild;
   }
 

@@ -32,6 +32,17 @@ class PrepareError extends Error {
   }
 }
 
+/**
+ * What is a RuntimeException in Apache's PrepRequestProcessor (a null path's NullPointerException, a
+ * ClassCastException): not a KeeperException, so it escapes a multi's per-op handling and the whole request
+ * becomes one error txn, MARSHALLINGERROR.
+ */
+class MarshallingFailure extends Error {
+  constructor(why: string) {
+    super(why);
+  }
+}
+
 export interface PrepareContext {
   readonly zxid: bigint;
   readonly timeMs: bigint;
@@ -39,6 +50,8 @@ export interface PrepareContext {
   readonly authIds: readonly Id[];
   /** Apache checks the session is live before a write (SessionTracker.checkSession). */
   readonly sessionIsLive: boolean;
+  /** zoo.cfg reconfigEnabled: a standalone server refuses a reconfig either way, with a different code. */
+  readonly reconfigEnabled?: boolean;
 }
 
 export interface Prepared {
@@ -69,22 +82,29 @@ export class Preparer {
     }
   }
 
-  /** The ephemerals of a session as they will be once pending txns apply (for closeSession). */
+  /**
+   * The ephemerals of a session as they will be once pending txns apply (for closeSession), in the order Apache
+   * deletes them: its HashSet's, changed by the outstanding changes oldest first (see DataTree.ephemeralDeletionOrder).
+   */
   private pendingEphemerals(sessionId: bigint): string[] {
-    const paths = new Set(this.tree.ephemeralsOf(sessionId));
-    for (const record of this.changesByPath.values()) {
-      if (record.stat === null) paths.delete(record.path);
-      else if (record.stat.ephemeralOwner === sessionId) paths.add(record.path);
+    const pending: Array<[string, boolean]> = [];
+    for (const record of this.changes) {
+      if (record.stat === null) pending.push([record.path, false]);
+      else if (record.stat.ephemeralOwner === sessionId) pending.push([record.path, true]);
     }
-    return [...paths].sort();
+    return this.tree.ephemeralDeletionOrder(sessionId, pending);
   }
 
   prepare(request: ClientRequest, ctx: PrepareContext): Prepared {
-    if (request.op === "multi") return this.prepareMulti(request.ops, ctx);
     const mark = this.changes.length;
     try {
+      if (request.op === "multi") return this.prepareMulti(request.ops, ctx);
       return { txn: this.prepareOne(request, ctx), err: "ok" };
     } catch (error) {
+      if (error instanceof MarshallingFailure) {
+        this.rollback(mark);
+        return { txn: { kind: "error", err: "marshallingError" }, err: "marshallingError" };
+      }
       if (!(error instanceof PrepareError)) throw error;
       this.rollback(mark);
       return { txn: { kind: "error", err: error.code }, err: error.code };
@@ -186,21 +206,24 @@ export class Preparer {
         return this.prepareCreate(request, ctx);
       case "delete":
       case "deleteContainer": {
+        if (request.op === "delete") this.requireSession(ctx);
         const path = request.path;
-        if (path === null || path.lastIndexOf("/") < 0 || path.includes("\u0000") || isSpecialPath(path)) {
-          throw new PrepareError("badArguments", path ?? undefined);
+        // getParentPathAndValidate: a null path throws a NullPointerException there.
+        if (path === null) throw new MarshallingFailure("delete of a null path");
+        if (path.lastIndexOf("/") < 0 || path.includes("\u0000") || isSpecialPath(path)) {
+          throw new PrepareError("badArguments", path);
         }
         const parent = this.recordFor(parentOf(path));
+        // Apache checks DELETE on the parent before it looks the node up: a missing child of a node the caller may
+        // not delete from is NOAUTH, not NONODE.
+        if (request.op === "delete") this.requireAcl(parent.acl, perms.delete, ctx);
         const node = this.recordFor(path);
-        if (request.op === "delete") {
-          this.requireSession(ctx);
-          this.requireAcl(parent.acl, perms.delete, ctx);
-          this.nextVersion(node.stat!.version, request.version, path);
-        }
+        if (request.op === "delete") this.nextVersion(node.stat!.version, request.version, path);
         if (node.childCount > 0) throw new PrepareError("notEmpty", path);
-        if (request.op === "deleteContainer") {
-          const kind = ownerKind(node.stat!.ephemeralOwner, this.extendedTypesEnabled);
-          if (kind !== "container" && kind !== "ttl") throw new PrepareError("badVersion", path);
+        // Only a node with a session's ephemeralOwner is refused (EphemeralType.NORMAL → BADVERSION); Apache would
+        // delete an empty persistent node too (a client cannot get here: see requests.ts).
+        if (request.op === "deleteContainer" && ownerKind(node.stat!.ephemeralOwner, this.extendedTypesEnabled) === "ephemeral") {
+          throw new PrepareError("badVersion", path);
         }
         this.record({ ...parent, stat: { ...parent.stat!, pzxid: zxid }, childCount: parent.childCount - 1, zxid });
         this.record({ zxid, path, stat: null, childCount: -1, acl: [] });
@@ -241,6 +264,12 @@ export class Preparer {
         for (const path of paths2Delete) this.record({ zxid, path, stat: null, childCount: 0, acl: [] });
         return { kind: "closeSession", paths2Delete };
       }
+      case "reconfig":
+        // PrepRequestProcessor: RECONFIGDISABLED unless reconfigEnabled; a standalone server is no leader, so then
+        // UNIMPLEMENTED (its ClassCastException to LeaderZooKeeperServer is caught as such).
+        throw new PrepareError(ctx.reconfigEnabled === true ? "unimplemented" : "reconfigDisabled");
+      case "malformedWrite":
+        throw new PrepareError("marshallingError");
       default:
         throw new Error(`prepare: ${request.op} is not a write`);
     }
@@ -252,18 +281,20 @@ export class Preparer {
 
   /** PrepRequestProcessor.pRequest2TxnCreate, check for check, in Apache's order. */
   private prepareCreate(request: CreateRequestBody, ctx: PrepareContext): Txn {
+    if (request.ttlWithoutTtlField) throw new MarshallingFailure("a TTL mode inside a multi without a ttl field");
     const mode = createMode(request.flags);
     if (mode === undefined) throw new PrepareError("badArguments", request.path ?? undefined);
     // validateCreateRequest: TTL nodes need extendedTypesEnabled; a ttl is required exactly for TTL modes.
     if (mode.ttl && !this.extendedTypesEnabled) throw new PrepareError("unimplemented");
+    // EphemeralType.validateTTL: a TTL mode needs a ttl in 1..2^40-1, any other mode a negative one.
     if (mode.ttl ? request.ttlMs <= 0n || request.ttlMs > ttlMsMax : request.ttlMs >= 0n) {
       throw new PrepareError("badArguments", request.path ?? undefined);
     }
     this.requireSession(ctx);
     const requested = request.path;
-    if (requested === null || requested.lastIndexOf("/") < 0 || requested.includes("\u0000")) {
-      throw new PrepareError("badArguments", requested ?? undefined);
-    }
+    // validatePathForCreate: a null path throws a NullPointerException there.
+    if (requested === null) throw new MarshallingFailure("create of a null path");
+    if (requested.lastIndexOf("/") < 0 || requested.includes("\u0000")) throw new PrepareError("badArguments", requested);
     const acl = fixupAcl(request.acl, ctx.authIds);
     if (acl === null) throw new PrepareError("invalidACL", requested);
     const parentPath = parentOf(requested.endsWith("/") && requested.length > 1 ? requested + "x" : requested);
@@ -277,6 +308,11 @@ export class Preparer {
     if (ownerKind(parent.stat!.ephemeralOwner, this.extendedTypesEnabled) === "ephemeral") {
       throw new PrepareError("noChildrenForEphemerals", path);
     }
+    // Opcode 21 with a non-TTL mode and a negative ttl passes every check above in Apache too (NONODE, NOAUTH,
+    // NODEEXISTS, ... come out the same), but then its CreateTTLTxn makes DataTree throw (TTL.toEphemeralOwner) and
+    // Apache 3.8.0 shuts down. We refuse it here instead: else the node got ephemeralOwner ttlOwner(-1) = -1, an
+    // "ephemeral" of a session that never exists, which nothing would ever delete.
+    if (request.op === "createTTL" && !mode.ttl) throw new PrepareError("badArguments", path);
     const newCVersion = parentCVersion + 1;
     const owner = mode.container ? containerOwner : mode.ttl ? ttlOwner(request.ttlMs) : mode.ephemeral ? ctx.sessionId : 0n;
     this.record({ ...parent, zxid: ctx.zxid, stat: { ...parent.stat!, cversion: newCVersion, pzxid: ctx.zxid }, childCount: parent.childCount + 1 });

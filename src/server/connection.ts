@@ -4,8 +4,9 @@
  * ids, and writes replies and notifications. It does not interpret requests: the server does.
  */
 import { FrameDecoder } from "../proto/frame.ts";
-import type { Id } from "../proto/records.ts";
-import type { EventTypeName } from "../proto/opcodes.ts";
+import type { ACL, Id } from "../proto/records.ts";
+import { perms, type EventTypeName } from "../proto/opcodes.ts";
+import { aclAllows } from "../tree/acl.ts";
 import type { Watcher } from "./watches.ts";
 import { encodeNotification } from "./replies.ts";
 
@@ -105,6 +106,11 @@ export class ClientConnection implements Watcher {
     this.stats.packetsSent++;
     this.sentCounters.packets++;
     this.transport.write(frame);
+  }
+
+  /** Watcher: Apache checks READ on the node's ACL before delivering a notification (NIOServerCnxn.process). */
+  mayRead(acl: readonly ACL[]): boolean {
+    return aclAllows(acl, perms.read, this.authIds);
   }
 
   /** Watcher: a notification goes out at once, ahead of the reply that caused it (the ordering guarantee). */

@@ -25,6 +25,7 @@ import {
   GetEphemeralsResponse,
   MultiHeader,
   PathResponse,
+  ReplyHeader,
   RequestHeader,
   Stat,
   StatResponse,
@@ -35,10 +36,11 @@ import {
   perms,
   xids,
   type ErrorName,
+  type OpName,
   type EventTypeName,
 } from "../proto/index.ts";
 import { JuteDecodeError } from "../proto/jute.ts";
-import { aclAllows, authenticate, maskDigests } from "../tree/acl.ts";
+import { aclAllows, authInfoOrder, authUserName, authenticate, maskDigests } from "../tree/acl.ts";
 import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { childPath } from "../tree/paths.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
@@ -361,13 +363,15 @@ export class ZooKeeperServer {
     }
     const decoded = decodeRequest(header.type, reader);
     if ("kind" in decoded) {
-      // Apache answers an unknown opcode with UNIMPLEMENTED and closes; a body it cannot read with MARSHALLINGERROR.
-      const err = decoded.kind === "unknownOpcode" ? errorCodes.unimplemented : errorCodes.marshallingError;
-      conn.send(encodeReply(header.xid, this.lastZxid, err));
-      this.closeConnection(
-        conn,
-        decoded.kind === "unknownOpcode" ? `unknown opcode ${decoded.code}` : `malformed ${decoded.op} request: ${decoded.reason}`,
-      );
+      if (decoded.kind === "unknownOpcode") {
+        // UnimplementedRequestProcessor: UNIMPLEMENTED with the Request's zxid, still -1 (it never got a txn), then
+        // the connection is closed.
+        conn.send(encodeReply(header.xid, -1n, errorCodes.unimplemented));
+        this.closeConnection(conn, `unknown opcode ${decoded.code}`);
+      } else {
+        // An unreadable auth packet (or any sasl packet) throws in ZooKeeperServer.processPacket: closed, unanswered.
+        this.closeConnection(conn, `malformed ${decoded.op} request: ${decoded.reason}`);
+      }
       return;
     }
     const now = this.options.clock.nowMs();
@@ -392,7 +396,7 @@ export class ZooKeeperServer {
         cxid: pending.xid,
         zxid,
         timeMs: BigInt(this.options.clock.wallMs()),
-        type: request.op,
+        type: (request.op === "malformedWrite" ? request.of : request.op) as OpName,
       };
       const prepared = this.preparer.prepare(request, {
         zxid,
@@ -400,6 +404,7 @@ export class ZooKeeperServer {
         sessionId: pending.sessionId,
         authIds: pending.conn?.authIds ?? [],
         sessionIsLive: request.op === "deleteContainer" || (session !== undefined && (!session.closing || request.op === "closeSession")),
+        reconfigEnabled: this.options.reconfigEnabled,
       });
       if (request.op === "closeSession") this.sessions.setClosing(pending.sessionId);
       // A failed write is logged as an error txn with type "error" (it still consumes the zxid).
@@ -413,6 +418,8 @@ export class ZooKeeperServer {
         this.drain();
       });
     } else {
+      // A multi with a null path took a zxid in Apache before failing without a txn: the next txn skips one.
+      if (request.op === "multiNullPath") this.nextZxid();
       pending.durable = true;
       this.fifo.push(pending);
     }
@@ -525,6 +532,8 @@ export class ZooKeeperServer {
       case "setACL":
         return encodeReply(xid, zxid, err, (w) => Stat.write(w, result.stat!));
       case "multi":
+        // A multi Apache could not even prepare (an unreadable op, a TTL mode without a ttl field) is an error txn.
+        if (result.txn.kind === "error") return encodeReply(xid, zxid, err);
         // A failed multi still has err 0 in its header; each op carries its own code (MultiResponse).
         return encodeReply(xid, zxid, 0, (w) => writeMultiResults(w, result.multi ?? []));
       default:
@@ -539,7 +548,10 @@ export class ZooKeeperServer {
       case "ping":
         return encodeReply(xids.ping, zxid, 0);
       case "exists": {
-        const path = request.path ?? "";
+        // A null path: Apache's path.indexOf throws, answered as MARSHALLINGERROR (so for the reads below, whose
+        // ConcurrentHashMap lookup throws on null).
+        if (request.path === null) return failure(xid, zxid, "marshallingError");
+        const path = request.path;
         if (path.includes("\u0000")) return failure(xid, zxid, "badArguments");
         // An exists watch is set whether or not the node exists: that is how one waits for a creation.
         if (request.watch) this.watches.addWatch("data", path, conn);
@@ -551,7 +563,8 @@ export class ZooKeeperServer {
       case "getData":
       case "getChildren":
       case "getChildren2": {
-        const path = request.path ?? "";
+        if (request.path === null) return failure(xid, zxid, "marshallingError");
+        const path = request.path;
         const node = this.tree.getNode(path);
         if (node === undefined) return failure(xid, zxid, "noNode");
         if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
@@ -569,7 +582,8 @@ export class ZooKeeperServer {
         return encodeReply(xid, zxid, 0, (w) => GetChildren2Response.write(w, { children, stat }));
       }
       case "getACL": {
-        const node = this.tree.getNode(request.path ?? "");
+        if (request.path === null) return failure(xid, zxid, "marshallingError");
+        const node = this.tree.getNode(request.path);
         if (node === undefined) return failure(xid, zxid, "noNode");
         if (!aclAllows(node.acl, perms.read | perms.admin, conn.authIds)) return failure(xid, zxid, "noAuth");
         const acl = aclAllows(node.acl, perms.admin, conn.authIds) ? [...node.acl] : maskDigests(node.acl);
@@ -578,7 +592,8 @@ export class ZooKeeperServer {
       case "sync":
         return encodeReply(xid, zxid, 0, (w) => PathResponse.write(w, { path: request.path }));
       case "getAllChildrenNumber": {
-        const path = request.path ?? "";
+        if (request.path === null) return failure(xid, zxid, "marshallingError");
+        const path = request.path;
         const node = this.tree.getNode(path);
         if (node === undefined) return failure(xid, zxid, "noNode");
         if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
@@ -593,10 +608,29 @@ export class ZooKeeperServer {
       }
       case "whoAmI":
         return encodeReply(xid, zxid, 0, (w) =>
-          WhoAmIResponse.write(w, { clientInfo: conn.authIds.map((id) => ({ authScheme: id.scheme, user: id.id })) }),
+          // AuthUtil.getClientInfos: the provider's user name (a digest id's user part), "" for super.
+          WhoAmIResponse.write(w, { clientInfo: conn.authIds.map((id) => ({ authScheme: id.scheme, user: authUserName(id) })) }),
         );
-      case "multiRead":
+      case "multiRead": {
+        // Where Apache's loop throws (a null path makes its node lookup throw; a write op is "Invalid type of
+        // readOp"), the reply is MARSHALLINGERROR — and, since its MultiResponse already existed, it carries the
+        // results of the ops before (ServerCnxn.sendResponse writes a body whatever the error).
+        const nullAt = request.ops.findIndex((op) => op.path === null);
+        const brokenAt = nullAt >= 0 ? nullAt : request.brokenAt;
+        if (brokenAt !== undefined) {
+          return encodeFrame((w) => {
+            ReplyHeader.write(w, { xid, zxid, err: errorCodes.marshallingError });
+            this.writeMultiRead(w, conn, request.ops.slice(0, brokenAt));
+          });
+        }
         return encodeReply(xid, zxid, 0, (w) => this.writeMultiRead(w, conn, request.ops));
+      }
+      case "multiNullPath":
+        // See requests.ts: MARSHALLINGERROR with an empty MultiResponse (its zxid was skipped in submit).
+        return encodeFrame((w) => {
+          ReplyHeader.write(w, { xid, zxid, err: errorCodes.marshallingError });
+          MultiHeader.write(w, { type: -1, done: true, err: -1 });
+        });
       case "setWatches":
       case "setWatches2":
         this.setWatches(conn, request);
@@ -604,17 +638,24 @@ export class ZooKeeperServer {
         return encodeReply(xid, zxid, 0);
       case "addWatch": {
         const path = request.path ?? "";
-        if (request.mode !== addWatchModes.persistent && request.mode !== addWatchModes.persistentRecursive) return failure(xid, zxid, "badArguments");
+        // WatcherMode.fromZooDef throws IllegalArgumentException for another mode: MARSHALLINGERROR.
+        if (request.mode !== addWatchModes.persistent && request.mode !== addWatchModes.persistentRecursive) return failure(xid, zxid, "marshallingError");
         this.watches.addPersistentWatch(path, conn, request.mode === addWatchModes.persistentRecursive);
         return encodeReply(xid, zxid, 0, (w) => ErrorResponse.write(w, { err: 0 }));
       }
       case "checkWatches":
       case "removeWatches": {
-        const path = request.path ?? "";
-        if (request.type < 1 || request.type > 3) return failure(xid, zxid, "badArguments");
-        const found =
-          request.op === "checkWatches" ? this.watches.contains(path, conn, request.type) : this.watches.remove(path, conn, request.type);
-        return found ? encodeReply(xid, zxid, 0) : failure(xid, zxid, "noWatcher");
+        // WatcherType.fromInt throws a RuntimeException for a type other than 1, 2, 3: MARSHALLINGERROR.
+        if (request.type < 1 || request.type > 3) return failure(xid, zxid, "marshallingError");
+        const path = request.path;
+        if (request.op === "removeWatches") {
+          const found = path !== null && this.watches.remove(path, conn, request.type);
+          return found ? encodeReply(xid, zxid, 0) : failure(xid, zxid, "noWatcher");
+        }
+        // checkWatches walks the path with Apache's PathParentIterator, which throws on null and on a path with no
+        // "/" (MARSHALLINGERROR); then Apache 3.8.0 answers for *any* watcher of the path (WatchManager.anyWatches).
+        if (path === null || (path !== "" && !path.includes("/"))) return failure(xid, zxid, "marshallingError");
+        return this.watches.anyWatches(path, request.type) ? encodeReply(xid, zxid, 0) : failure(xid, zxid, "noWatcher");
       }
       case "auth": {
         const outcome = authenticate(request.scheme, request.auth, conn.transport.remoteAddress, this.options.superDigest);
@@ -628,13 +669,15 @@ export class ZooKeeperServer {
         for (const id of outcome.ids) {
           if (!conn.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) conn.authIds.push(id);
         }
+        // Kept in Apache's order (a ConcurrentHashMap key set): whoAmI and `auth:` ACLs show it.
+        conn.authIds.splice(0, conn.authIds.length, ...authInfoOrder(conn.authIds));
         return encodeReply(xid, 0n, 0);
       }
       case "check":
         // A top-level check breaks Apache 3.8.0 (a txn with no reply); it is only meaningful inside a multi.
         return failure(xid, zxid, "unimplemented");
-      case "reconfig":
-        return failure(xid, zxid, this.options.reconfigEnabled ? "unimplemented" : "reconfigDisabled");
+      case "malformedRead":
+        return failure(xid, zxid, "marshallingError");
       default:
         throw new Error(`no reply for ${request.op}`);
     }
@@ -666,6 +709,7 @@ export class ZooKeeperServer {
 
   private writeMultiRead(w: JuteWriter, conn: ClientConnection, ops: readonly ReadOp[]): void {
     for (const op of ops) {
+      // getData/getChildren answer NONODE, NOAUTH, or their data, each on its own (FinalRequestProcessor, multiRead).
       const node = op.path === null ? undefined : this.tree.getNode(op.path);
       const err = node === undefined ? errorCodes.noNode : aclAllows(node.acl, perms.read, conn.authIds) ? 0 : errorCodes.noAuth;
       if (err !== 0 || node === undefined) {
@@ -753,11 +797,16 @@ function writeMultiResults(w: JuteWriter, results: readonly TxnResult[]): void {
     }
     switch (txn.kind) {
       case "create":
-      case "createContainer":
-      case "createTTL":
-        // Every create inside a multi is answered as a plain create: clients' multi parsers know only type 1.
+        // A create in a multi is a plain create (type 1, path only) unless its mode made it a container or TTL node:
+        // the op is chosen by the mode (Op.create), and 15 never survives (decodeMultiCreate).
         MultiHeader.write(w, { type: opCodes.create, done: false, err: 0 });
         PathResponse.write(w, { path: result.path ?? null });
+        break;
+      case "createContainer":
+      case "createTTL":
+        // FinalRequestProcessor: a createContainer/createTTL sub-result is a CreateResult(path, stat), type 15.
+        MultiHeader.write(w, { type: opCodes.create2, done: false, err: 0 });
+        Create2Response.write(w, { path: result.path ?? null, stat: result.stat! });
         break;
       case "delete":
         MultiHeader.write(w, { type: opCodes.delete, done: false, err: 0 });

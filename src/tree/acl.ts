@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { ACL, Id } from "../proto/records.ts";
 import { perms } from "../proto/opcodes.ts";
+import { concurrentKeySetOrder, javaIdHash } from "./java-order.ts";
 
 export const openAclUnsafe: readonly ACL[] = Object.freeze([{ perms: perms.all, id: { scheme: "world", id: "anyone" } }]);
 export const readAclUnsafe: readonly ACL[] = Object.freeze([{ perms: perms.read, id: { scheme: "world", id: "anyone" } }]);
@@ -169,4 +170,28 @@ export function maskDigests(acl: readonly ACL[]): ACL[] {
   return acl.map((entry) =>
     entry.id.scheme === "digest" ? { perms: entry.perms, id: { scheme: "digest", id: (entry.id.id ?? "").replace(/:.*/s, ":x") } } : entry,
   );
+}
+
+/**
+ * A connection's authenticated ids in the order Apache keeps them: ServerCnxn.authInfo is a ConcurrentHashMap key
+ * set, so `whoAmI` lists them — and an `auth:` ACL expands to them — in hash order, not in the order they were
+ * added (see java-order.ts).
+ */
+export function authInfoOrder(ids: readonly Id[]): Id[] {
+  return concurrentKeySetOrder(ids, (id) => javaIdHash(id.scheme ?? "", id.id ?? ""));
+}
+
+/**
+ * The user `whoAmI` reports for an id (AuthUtil.getUser → AuthenticationProvider.getUserName): the user part of a
+ * digest id, the address of an ip id; "" for a scheme with no provider, such as `super`.
+ */
+export function authUserName(id: Id): string {
+  switch (id.scheme) {
+    case "digest":
+      return (id.id ?? "").split(":")[0]!;
+    case "ip":
+      return id.id ?? "";
+    default:
+      return "";
+  }
 }

@@ -12,6 +12,7 @@ import { readAclUnsafe, openAclUnsafe } from "./acl.ts";
 import { childPath, nameOf, parentOf } from "./paths.ts";
 import { clientStat, containerOwner, newStat, ownerKind, ttlOwner, type MutableStatPersisted, type OwnerKind } from "./stat.ts";
 import type { Txn, TxnHeader } from "./txn.ts";
+import { JavaHashSetOrder } from "./java-order.ts";
 
 export interface ZNode {
   data: Buffer | null;
@@ -28,8 +29,13 @@ export type TreeEvent =
   | { readonly type: "nodeDataChanged"; readonly path: string }
   | { readonly type: "nodeChildrenChanged"; readonly path: string };
 
+/**
+ * `acl` is the ACL of the node the event is about (its parent's for NodeChildrenChanged): Apache delivers a
+ * notification only to watchers allowed to READ it (DataTree passes it to WatchManager.triggerWatch, and
+ * NIOServerCnxn.process checks it).
+ */
 export interface WatchTrigger {
-  (event: TreeEvent): void;
+  (event: TreeEvent, acl?: readonly ACL[]): void;
 }
 
 /** A node as a snapshot stores it (path, data, ACL, stored stat), for `loadSnapshot`. */
@@ -69,6 +75,12 @@ export class DataTree {
   private readonly nodes = new Map<string, ZNode>();
   /** Session id → paths of its ephemeral nodes, so that closing a session can delete them. */
   private readonly ephemerals = new Map<bigint, Set<string>>();
+  /**
+   * The table size of each session's ephemeral HashSet in Apache: closing a session deletes its ephemerals in that
+   * set's (cloned) iteration order, and watchers see the deletions in that order (see java-order.ts). Kept until
+   * the session closes, like Apache's set, which does not shrink or go away when it empties.
+   */
+  private readonly ephemeralOrders = new Map<bigint, JavaHashSetOrder>();
   private readonly containers = new Set<string>();
   private readonly ttls = new Set<string>();
   /** The zxid of the last txn applied (DataTree.lastProcessedZxid). */
@@ -103,7 +115,9 @@ export class DataTree {
   }
 
   getNode(path: string): ZNode | undefined {
-    return this.nodes.get(path);
+    // Apache's node map holds the root under "" as well as "/" (DataTree: nodes.put("", root)), so a read of ""
+    // finds the root. Writes never get here with "": path validation refuses it first.
+    return this.nodes.get(path === "" ? "/" : path);
   }
 
   /** The client-visible Stat of a node. */
@@ -125,6 +139,31 @@ export class DataTree {
 
   ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
     return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  private ephemeralOrderOf(sessionId: bigint): JavaHashSetOrder {
+    let order = this.ephemeralOrders.get(sessionId);
+    if (order === undefined) this.ephemeralOrders.set(sessionId, (order = new JavaHashSetOrder()));
+    return order;
+  }
+
+  /**
+   * The order in which closing `sessionId` deletes its ephemerals (Apache PrepRequestProcessor, closeSession): a
+   * clone of the session's ephemeral HashSet, changed by the writes still in flight, oldest first (`present`
+   * false: the path is being deleted; true: created by this session), then iterated.
+   */
+  ephemeralDeletionOrder(sessionId: bigint, pending: ReadonlyArray<readonly [path: string, present: boolean]> = []): string[] {
+    const { clone, entries } = this.ephemeralOrderOf(sessionId).clone([...this.ephemeralsOf(sessionId)]);
+    for (const [path, present] of pending) {
+      const at = entries.indexOf(path);
+      if (!present) {
+        if (at >= 0) entries.splice(at, 1);
+      } else if (at < 0) {
+        entries.push(path);
+        clone.added(entries.length);
+      }
+    }
+    return clone.order(entries);
   }
 
   /** Sessions that own ephemerals, and their paths (the `dump` four-letter word). */
@@ -184,6 +223,9 @@ export class DataTree {
 
   /** Number of descendants of `path`, not counting itself (getAllChildrenNumber). */
   descendantCount(path: string): number {
+    // DataTree.getAllChildrenNumber counts the keys of its node map that start with path + "/"; for "" that is
+    // every node under its "/" key, the root included.
+    if (path === "") return this.nodes.size;
     const node = this.nodes.get(path);
     if (node === undefined) return 0;
     let count = 0;
@@ -228,10 +270,14 @@ export class DataTree {
       case "createSession":
         return { err: "ok", txn };
       case "closeSession": {
-        // Delete the session's ephemerals in this same txn (book chapter 2: they vanish with the session).
-        const paths = new Set<string>([...txn.paths2Delete, ...this.ephemeralsOf(header.sessionId)]);
-        for (const path of [...paths].sort().reverse()) this.deleteNode(path, header.zxid, txn);
+        // Delete the session's ephemerals in this same txn (book chapter 2: they vanish with the session), in the
+        // txn's order, then any the txn did not name (DataTree.killSession) — watchers see them in this order.
+        const local = this.ephemeralsOf(header.sessionId);
+        const named = new Set(txn.paths2Delete);
+        const extra = this.ephemeralDeletionOrder(header.sessionId).filter((path) => !named.has(path) && local.has(path));
+        for (const path of [...txn.paths2Delete, ...extra]) this.deleteNode(path, header.zxid, txn);
         this.ephemerals.delete(header.sessionId);
+        this.ephemeralOrders.delete(header.sessionId);
         return { err: "ok", txn };
       }
       case "error":
@@ -268,6 +314,7 @@ export class DataTree {
         let owned = this.ephemerals.get(ephemeralOwner);
         if (owned === undefined) this.ephemerals.set(ephemeralOwner, (owned = new Set()));
         owned.add(path);
+        this.ephemeralOrderOf(ephemeralOwner).added(owned.size);
         break;
       }
       case "container":
@@ -280,8 +327,8 @@ export class DataTree {
         break;
     }
     // Announce after the change, before the reply (the server sends notifications first).
-    this.trigger({ type: "nodeCreated", path });
-    this.trigger({ type: "nodeChildrenChanged", path: parentPath });
+    this.trigger({ type: "nodeCreated", path }, node.acl);
+    this.trigger({ type: "nodeChildrenChanged", path: parentPath }, parent.acl);
     return { err: "ok", path, stat: this.statOf(node), txn };
   }
 
@@ -312,8 +359,8 @@ export class DataTree {
       case "none":
         break;
     }
-    this.trigger({ type: "nodeDeleted", path });
-    this.trigger({ type: "nodeChildrenChanged", path: parentPath });
+    this.trigger({ type: "nodeDeleted", path }, node.acl);
+    this.trigger({ type: "nodeChildrenChanged", path: parentPath }, parent?.acl);
     return { err: "ok", path, txn };
   }
 
@@ -324,7 +371,7 @@ export class DataTree {
     node.stat.version = txn.version;
     node.stat.mtime = header.timeMs;
     node.stat.mzxid = header.zxid;
-    this.trigger({ type: "nodeDataChanged", path: txn.path });
+    this.trigger({ type: "nodeDataChanged", path: txn.path }, node.acl);
     return { err: "ok", path: txn.path, stat: this.statOf(node), txn };
   }
 
