@@ -34,6 +34,11 @@ export interface ApacheOptions {
   dataDir?: string;
   /** How long to wait for the server to serve (see waitUntilServing). Default 60 s: CI boxes are slow. */
   startTimeoutMs?: number;
+  /**
+   * JVM system properties (`-Dkey=value`), for settings Apache reads only from System properties, e.g.
+   * { "zookeeper.extendedTypesEnabled": "true" } (TTL nodes) or { "znode.container.checkIntervalMs": "3600000" }.
+   */
+  jvmProperties?: Record<string, string>;
 }
 
 export interface ApacheZooKeeper {
@@ -155,6 +160,7 @@ async function launch(p: {
     `-Dlog4j.configuration=file:${p.log4jFile}`,
     // Without this ZooKeeper registers a log4j MBean; JMX is of no use to a test.
     "-Dzookeeper.jmx.log4j.disable=true",
+    ...Object.entries(p.opts.jvmProperties ?? {}).map(([key, value]) => `-D${key}=${value}`),
     "-cp",
     [ZOOKEEPER_JAR, ...SERVER_LOG_JARS].join(":"),
     "org.apache.zookeeper.server.ZooKeeperServerMain",
