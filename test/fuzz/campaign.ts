@@ -106,7 +106,7 @@ export function connectionScript(seed: number, index: number, lastZxid: bigint):
       break;
   }
   // How hostile this connection is: the share of its requests that get a soft mutation.
-  const rate = rng.pick([0.5, 0.8, 1, 1]);
+  const rate = rng.pick([0.8, 1, 1, 1]);
   const burst = rng.range(1, 150);
   for (let i = 0; i < burst; i++) {
     const packet = request();
