@@ -50,7 +50,10 @@ export function errorName(code: number): ErrorName | undefined {
   return errorNamesByCode.get(code);
 }
 
-/** Apache's `KeeperException.getCodeMessage` texts. */
+/**
+ * Apache's `KeeperException.getCodeMessage` texts, as the 3.8.0 jar has them (read with javap). Two codes have no
+ * text there and print as "Unknown error <code>".
+ */
 export const errorMessages: Record<ErrorName, string> = {
   ok: "ok",
   systemError: "SystemError",
@@ -61,25 +64,25 @@ export const errorMessages: Record<ErrorName, string> = {
   unimplemented: "Unimplemented",
   operationTimeout: "OperationTimeout",
   badArguments: "BadArguments",
-  unknownSession: "Unknown session",
+  unknownSession: "Unknown error -12",
   newConfigNoQuorum: "NewConfigNoQuorum",
   reconfigInProgress: "ReconfigInProgress",
   apiError: "APIError",
   noNode: "NoNode",
-  noAuth: "Insufficient permission",
+  noAuth: "NoAuth",
   badVersion: "BadVersion",
   noChildrenForEphemerals: "NoChildrenForEphemerals",
   nodeExists: "NodeExists",
   notEmpty: "Directory not empty",
   sessionExpired: "Session expired",
   invalidCallback: "Invalid callback",
-  invalidACL: "Invalid ACL",
-  authFailed: "Authentication failed",
+  invalidACL: "InvalidACL",
+  authFailed: "AuthFailed",
   sessionMoved: "Session moved",
   notReadOnly: "Not a read-only call",
   ephemeralOnLocalSession: "Ephemeral node on local session",
   noWatcher: "No such watcher",
-  requestTimeout: "Request timeout",
+  requestTimeout: "Unknown error -122",
   reconfigDisabled: "Reconfig is disabled",
   sessionClosedRequireSasl: "Session closed because client failed to authenticate",
   quotaExceeded: "Quota has exceeded",

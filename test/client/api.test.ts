@@ -230,7 +230,7 @@ describeWithServer("client API against a live server", () => {
 
       const denied = await other.getData(path).catch((e: unknown) => e);
       expect(denied).toBeInstanceOf(NoAuthError);
-      expect((denied as Error).message).toBe(`KeeperErrorCode = Insufficient permission for ${path}`);
+      expect((denied as Error).message).toBe(`KeeperErrorCode = NoAuth for ${path}`);
 
       await other.addAuthInfo("digest", "alice:pw");
       expect((await other.getData(path)).data?.toString()).toBe("secret");
