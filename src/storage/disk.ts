@@ -166,9 +166,14 @@ class MemoryFile {
     this.data = grown;
   }
 
-  applyPending(upToBytes = Number.POSITIVE_INFINITY): void {
+  /**
+   * Makes unsynced writes durable: the first `count` of them (all by default), or only their first `upToBytes`
+   * bytes (a torn write); the rest are dropped. Extensions (preallocation) survive.
+   */
+  applyPending(upToBytes = Number.POSITIVE_INFINITY, count = this.pending.length): void {
     let budget = upToBytes;
-    for (const write of this.pending) {
+    const kept = this.pending.splice(0, count);
+    for (const write of kept) {
       if (budget <= 0) break;
       const bytes = write.bytes.subarray(0, Math.min(write.bytes.length, budget));
       budget -= bytes.length;
@@ -176,10 +181,15 @@ class MemoryFile {
       bytes.copy(this.data, write.position);
       this.size = Math.max(this.size, write.position + bytes.length);
     }
-    // Extensions (preallocation) survive; unsynced bytes past the kept prefix read as the zeros they replaced.
-    this.size = Math.max(this.size, this.pendingSize);
-    this.pending = [];
-    this.pendingSize = this.size;
+    if (count === kept.length && this.pending.length === 0) {
+      this.size = Math.max(this.size, this.pendingSize);
+      this.pendingSize = this.size;
+    } else if (upToBytes !== Number.POSITIVE_INFINITY) {
+      // A crash: what was not kept is gone.
+      this.pending = [];
+      this.size = Math.max(this.size, this.pendingSize);
+      this.pendingSize = this.size;
+    }
   }
 
   read(position: number, length: number): Buffer {
@@ -206,6 +216,11 @@ export type CrashMode =
   /** Power loss in the middle of writeback: the first `keepBytes` unsynced bytes of each file made it. */
   | { readonly kind: "tornWrite"; readonly keepBytes: (file: string, unsyncedBytes: number) => number };
 
+export interface MemoryDiskOptions {
+  /** How long an fsync takes (default: it completes in the same turn). Writes made meanwhile are not covered. */
+  readonly syncDelay?: () => Promise<void>;
+}
+
 export class MemoryDisk implements Disk {
   /** False once this view of the disk went through `crash`: the process that used it is gone. */
   private alive = true;
@@ -214,6 +229,7 @@ export class MemoryDisk implements Disk {
   constructor(
     readonly location = "memory:",
     private readonly files = new Map<string, MemoryFile>(),
+    private readonly options: MemoryDiskOptions = {},
   ) {}
 
   private check(): void {
@@ -255,7 +271,12 @@ export class MemoryDisk implements Disk {
       datasync: async () => {
         this.check();
         this.datasyncs++;
-        file.applyPending();
+        const count = file.pending.length;
+        if (this.options.syncDelay !== undefined) {
+          await this.options.syncDelay();
+          this.check();
+        }
+        file.applyPending(Number.POSITIVE_INFINITY, Math.min(count, file.pending.length));
       },
       close: () => {},
     };
@@ -324,7 +345,7 @@ export class MemoryDisk implements Disk {
           break;
       }
     }
-    return new MemoryDisk(this.location, this.files);
+    return new MemoryDisk(this.location, this.files, this.options);
   }
 
   /** Overwrites bytes in place, durably (to simulate damage). */

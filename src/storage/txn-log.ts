@@ -183,15 +183,25 @@ export class DiskTxnLog implements TxnLog {
     });
   }
 
+  /**
+   * The next batch: up to `batchTxnsMax` txns, and never past a roll. Txns for the next file are written only
+   * once the old file's are durable — else a power loss could keep the new file's txns and lose the old one's
+   * tail, leaving a hole in the zxids that recovery (rightly) refuses.
+   */
   private takeBatch(): Queued[] {
     let entries = 0;
     let i = 0;
     for (; i < this.queue.length; i++) {
       const item = this.queue[i]!;
-      if (item.kind === "entry") {
-        if (entries === this.batchTxnsMax) break;
-        entries++;
+      if (item.kind === "roll") {
+        if (entries > 0 || this.current !== null) {
+          i++;
+          break;
+        }
+        continue;
       }
+      if (entries === this.batchTxnsMax) break;
+      entries++;
     }
     return this.queue.splice(0, i);
   }

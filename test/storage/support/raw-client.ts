@@ -121,6 +121,11 @@ export class RawClient {
     });
   }
 
+  /** The connection is gone: every request now fails with connectionLoss. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get outstanding(): number {
     return this.pending.size;
   }
