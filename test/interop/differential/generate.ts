@@ -48,16 +48,18 @@ export class Rng {
 
 export const root = "/d";
 
+/** Shallow paths weigh more, so that their parents usually exist and deeper creates succeed too. */
 const validPaths = [
-  "/d", "/d/a", "/d/b", "/d/c", "/d/a/x", "/d/a/y", "/d/b/x", "/d/a/x/q", "/d/\u00e4",
+  [3, "/d"], [6, "/d/a"], [6, "/d/b"], [4, "/d/c"], [4, "/d/a/x"], [3, "/d/a/y"], [3, "/d/b/x"], [2, "/d/a/x/q"], [2, "/d/\u00e4"],
 ] as const;
+const validPathList = validPaths.map(([, p]) => p);
 const specialPaths = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config", "/missing/child"] as const;
 const invalidPaths = [
   "", "d", "/d/", "/d//a", "/d/.", "/d/..", "/d/./a", "/d/a/", "/d/\u0000x", "/d/\u0001", "/d/\ufff5", null,
 ] as const;
 
 const aclWeights: ReadonlyArray<readonly [number, AclChoice]> = [
-  [30, "open"], [4, "read"], [4, "creator"], [4, "digestU1"], [3, "digestU1ReadWorld"], [3, "digestU2NoAdmin"],
+  [45, "open"], [4, "read"], [4, "creator"], [4, "digestU1"], [3, "digestU1ReadWorld"], [3, "digestU2NoAdmin"],
   [3, "ipLocal"], [2, "ipOther"], [2, "ipCidr"], [2, "createOnly"], [1, "noPerms"], [1, "duplicate"], [1, "empty"],
   [1, "null"], [1, "badScheme"], [1, "worldNobody"], [1, "superId"], [1, "digestMalformed"], [1, "ipBad"],
 ];
@@ -76,25 +78,29 @@ export function generateScript(seed: number, options: GenerateOptions): Step[] {
 
   const path = (kind: "read" | "write" = "read"): PathRef => {
     const roll = rng.next();
-    if (roll < 0.72) return rng.pick(validPaths);
-    if (roll < 0.8) return rng.chance(0.5) ? { ref: "last" } : { ref: "seq", index: rng.int(50) };
-    if (roll < 0.88) return rng.pick(specialPaths);
+    if (roll < 0.78) return rng.weighted(validPaths);
+    if (roll < 0.88) return rng.chance(0.5) ? { ref: "last" } : { ref: "seq", index: rng.int(50) };
+    if (roll < 0.93) return rng.pick(specialPaths);
     return kind === "write" && rng.chance(0.5) ? rng.pick(["/d/", "/d/a/", ""]) : rng.pick(invalidPaths);
   };
   const data = (): string | null => rng.weighted([[2, null], [2, ""], [6, "v1"], [4, "hello"], [1, "x".repeat(300)], [1, "\u00fcml\u00e4ut"]]);
   const version = (): number => rng.weighted([[10, -1], [5, 0], [4, 1], [2, 2], [1, 5], [1, -2]]);
-  const flags = (): number =>
-    rng.weighted([[30, 0], [18, 1], [10, 2], [10, 3], [8, 4], [8, 5], [5, 6], [1, 7], [1, -1], [1, 100]]);
   const ttl = (): bigint => rng.weighted([[8, 60_000n], [3, 1_000n], [1, 0n], [1, -5n], [1, 0x10000000000n], [1, 1n]]);
   const createCode = (): CreateCode => rng.weighted([[10, 1], [6, 15], [3, 19], [4, 21]] as const);
-  const createSpec = () => ({ path: path("write"), data: data(), acl: rng.weighted(aclWeights), flags: flags(), ttl: ttl() });
+  /** Flags that mostly suit the opcode (TTL modes with 21, the others without), now and then not. */
+  const flagsFor = (code: CreateCode): number =>
+    code === 21
+      ? rng.weighted([[8, 5], [5, 6], [1, 0], [1, 1], [1, 4], [0.3, 9]])
+      : rng.weighted([[30, 0], [18, 1], [10, 2], [10, 3], [8, 4], [1, 5], [1, 6], [1, 7], [1, -1], [1, 100]]);
+  const createSpec = (code: CreateCode) => ({ path: path("write"), data: data(), acl: rng.weighted(aclWeights), flags: flagsFor(code), ttl: ttl() });
   /**
    * A top-level create. Never opcode 21 with a non-TTL mode and a negative ttl: when such a create would succeed,
    * Apache 3.8.0 throws while applying it and shuts down (we answer BADARGUMENTS; the scenarios cover the cases
    * where it fails earlier, identically on both servers).
    */
   const topCreate = (): Extract<Req, { op: "create" }> => {
-    const spec = { op: "create" as const, code: createCode(), ...createSpec() };
+    const code = createCode();
+    const spec = { op: "create" as const, code, ...createSpec(code) };
     if (spec.code === 21 && spec.flags !== 5 && spec.flags !== 6 && spec.ttl < 0n) return { ...spec, ttl: 60_000n };
     return spec;
   };
@@ -102,8 +108,10 @@ export function generateScript(seed: number, options: GenerateOptions): Step[] {
   const multiSub = (): MultiSub => {
     const kind = rng.weighted([[8, "create"], [4, "delete"], [4, "setData"], [3, "check"], [1, "read"]] as const);
     switch (kind) {
-      case "create":
-        return { type: createCode(), ...createSpec() };
+      case "create": {
+        const code = createCode();
+        return { type: code, ...createSpec(code) };
+      }
       case "delete":
         return { type: 2, path: path("write"), version: version() };
       case "setData":
@@ -115,7 +123,7 @@ export function generateScript(seed: number, options: GenerateOptions): Step[] {
     }
   };
 
-  const watchList = (): string[] => Array.from({ length: rng.int(3) }, () => rng.pick([...validPaths, "/", "/missing"]));
+  const watchList = (): string[] => Array.from({ length: rng.int(3) }, () => rng.pick([...validPathList, "/", "/missing"]));
   const watchLists = (): WatchLists => ({
     data: watchList(),
     exist: watchList(),
@@ -126,8 +134,8 @@ export function generateScript(seed: number, options: GenerateOptions): Step[] {
 
   const request = (): Req => {
     const kind = rng.weighted([
-      [26, "create"], [8, "delete"], [8, "setData"], [4, "setACL"], [6, "exists"], [6, "getData"], [4, "getChildren"],
-      [3, "getChildren2"], [3, "getACL"], [6, "multi"], [2, "multiRead"], [1, "sync"], [2, "getAllChildrenNumber"],
+      [26, "create"], [12, "delete"], [10, "setData"], [4, "setACL"], [8, "exists"], [8, "getData"], [6, "getChildren"],
+      [4, "getChildren2"], [3, "getACL"], [6, "multi"], [2, "multiRead"], [1, "sync"], [2, "getAllChildrenNumber"],
       [2, "getEphemerals"], [1, "whoAmI"], [3, "addWatch"], [2, "checkWatches"], [2, "removeWatches"], [3, "auth"],
       [1, "ping"], [0.3, "reconfig"],
     ] as const);
