@@ -1,8 +1,9 @@
 /**
  * The one place the client tests get a server from.
  *
- * For now: Apache ZooKeeper 3.8 standalone from the Debian package (`apt-get install zookeeper`: jars in
- * /usr/share/java). When the project's own server is ready, only this file changes.
+ * By default: this project's server, in-process, with durable storage in a temp dataDir (so a restart keeps
+ * sessions and data, as Apache's does). `npm run test:interop` sets ZKBOOK_CLIENT_TEST_SERVER=apache and runs the
+ * same tests against Apache ZooKeeper 3.8 standalone from the Debian package (jars in /usr/share/java).
  *
  * Each call starts its own server on a free loopback port with its own data directory, so test files can run in
  * parallel. `stop()` kills the server (like a crash: sessions are not closed); `restart()` starts it again on the
@@ -81,8 +82,10 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
 }
 
 /** Why the live tests cannot run here, or null when they can. */
+const againstApache = () => process.env.ZKBOOK_CLIENT_TEST_SERVER === "apache";
+
 export function clientTestServerMissing(): string | null {
-  if (process.env.ZKBOOK_CLIENT_TEST_SERVER === "zkbook") return null;
+  if (!againstApache()) return null;
   if (!existsSync(path.join(jarDir, "zookeeper.jar"))) return "Apache ZooKeeper 3.8 is not installed (apt-get install zookeeper)";
   if (spawnSync("java", ["-version"]).status !== 0) return "java is not installed (apt-get install zookeeper pulls it in)";
   return null;
@@ -97,12 +100,9 @@ export function describeWithServer(title: string, body: () => void): void {
   describe.skipIf(missing !== null)(missing === null ? title : `${title} (skipped: ${missing})`, body);
 }
 
-/**
- * `ZKBOOK_CLIENT_TEST_SERVER=zkbook` runs the same tests against this project's server instead (in-process; its
- * restart keeps the port but, if the server keeps no data on disk, not the sessions).
- */
+/** This project's server, or with ZKBOOK_CLIENT_TEST_SERVER=apache, Apache ZooKeeper 3.8. */
 export async function startServerForClientTests(): Promise<TestServer> {
-  if (process.env.ZKBOOK_CLIENT_TEST_SERVER === "zkbook") return startProjectServer();
+  if (!againstApache()) return startProjectServer();
   if (!existsSync(path.join(jarDir, "zookeeper.jar"))) {
     throw new Error("Apache ZooKeeper is not installed (apt-get install zookeeper)");
   }
@@ -186,6 +186,9 @@ export async function startServerForClientTests(): Promise<TestServer> {
 
 async function startProjectServer(): Promise<TestServer> {
   const { startTestServer } = await import("../support/zk-server.ts");
+  const { DurableStore } = await import("../../src/storage/index.ts");
+  const { silentLogger } = await import("../../src/server/index.ts");
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "zkbook-client-test-"));
   const settings = {
     clientPortAddress: "127.0.0.1",
     tickTimeMs,
@@ -194,19 +197,29 @@ async function startProjectServer(): Promise<TestServer> {
     extendedTypesEnabled: true,
     containerCheckIntervalMs: 200,
     fourLetterWordWhitelist: ["*"],
+    dataDir,
+    dataLogDir: dataDir,
   };
-  let running: Awaited<ReturnType<typeof startTestServer>> | null = await startTestServer(settings);
-  const port = running.port;
+  const start = async (clientPort: number) => {
+    const { defaultConfig } = await import("../../src/config/index.ts");
+    const store = new DurableStore(defaultConfig({ ...settings, clientPort }), { logger: silentLogger, onFatal: () => {} });
+    const server = await startTestServer({ ...settings, clientPort }, { txnSink: store, beforeListen: async (zk) => void (await store.recoverInto(zk)) });
+    return { server, store };
+  };
+  let running: Awaited<ReturnType<typeof start>> | null = await start(0);
+  const port = running.server.port;
+  const stop = async () => {
+    await running?.server.close();
+    await running?.store.close();
+    running = null;
+  };
   return {
     connectString: `127.0.0.1:${port}`,
     port,
-    stop: async () => {
-      await running?.close();
-      running = null;
-    },
+    stop,
     restart: async () => {
-      await running?.close();
-      running = await startTestServer({ ...settings, clientPort: port });
+      await stop();
+      running = await start(port);
     },
     fourLetterWord: (word) => fourLetterWord(port, word),
   };
