@@ -14,7 +14,7 @@ const describeOutcome = (o: ExerciseOutcome) =>
   o.status === "fail" ? `${o.id} fail: ${o.message}${o.expected ? ` (expected ${o.expected}, actual ${o.actual})` : ""} at ${o.location}` : `${o.id} ${o.status}${o.status === "notRun" ? `: ${o.reason}` : ""}`;
 
 for (const lab of labs.filter((l) => existsSync(checksFile(projectRoot, l)))) {
-  describe(`lab ${lab.number}: ${lab.title}`, () => {
+  describe.concurrent(`lab ${lab.number}: ${lab.title}`, () => {
     it("every exercise passes on the solution", async () => {
       const run = await runLab(lab, { treeRoot: path.join(projectRoot, "solutions"), seed });
       expect(run.outcomes.map(describeOutcome)).toEqual(lab.exercises.map((e) => `${e.id} pass`));
