@@ -35,6 +35,7 @@ type Untimed<T> = T extends unknown ? Omit<T, "nowMs"> : never;
 
 export class SocketRuntime<W> {
   private readonly sockets = new Map<number, net.Socket>();
+  private readonly corked = new Set<net.Socket>();
   private readonly inbox: CoreInput<W>[] = [];
   private dispatching = false;
   private timer: NodeJS.Timeout | null = null;
@@ -81,9 +82,22 @@ export class SocketRuntime<W> {
       case "openSocket":
         this.open(output.connectionId, output.host.host, output.host.port);
         break;
-      case "send":
-        this.sockets.get(output.connectionId)?.write(output.bytes);
+      case "send": {
+        const socket = this.sockets.get(output.connectionId);
+        if (socket === undefined) break;
+        // Everything sent in one event-loop turn (pipelined calls) leaves in one writev, not one syscall each:
+        // cork at the turn's first write, uncork on the next tick (as the server does).
+        if (!this.corked.has(socket)) {
+          this.corked.add(socket);
+          socket.cork();
+          process.nextTick(() => {
+            this.corked.delete(socket);
+            socket.uncork();
+          });
+        }
+        socket.write(output.bytes);
         break;
+      }
       case "closeSocket": {
         const socket = this.sockets.get(output.connectionId);
         this.sockets.delete(output.connectionId);
