@@ -2,6 +2,7 @@
  * The connect string: "host1:2181,host2:2181,[::1]:2182/chroot" (Apache `ConnectStringParser`), and the host order
  * (Apache `StaticHostProvider` shuffles the list once so that clients spread over the ensemble).
  */
+import { seededRandom as seededPrng } from "../sim/random.ts";
 import { Chroot } from "./paths.ts";
 
 export interface HostAddress {
@@ -63,14 +64,7 @@ export function shuffleHosts<T>(hosts: readonly T[], random: () => number): T[] 
   return result;
 }
 
-/** A small seeded PRNG (mulberry32) for reproducible shuffles and jitter. */
+/** A seeded random source in [0, 1) for reproducible shuffles and jitter (the simulator's PRNG). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return seededPrng(seed).next;
 }
