@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ZooKeeperClient } from "../../src/client/index.ts";
 import { Master, Worker, submitTask, waitForStatus } from "../../src/apps/master-worker/index.ts";
 import { startTestServer } from "../support/zk-server.ts";
-import { FaultyProxy } from "../client/proxy.ts";
+import { FaultyProxy } from "../support/proxy.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

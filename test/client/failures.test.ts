@@ -11,7 +11,7 @@ import {
   type WatchedEvent,
 } from "../../src/client/index.ts";
 import { connect, eventually, nextCall, sleep, uniquePath, unconnected } from "./helpers.ts";
-import { FaultyProxy } from "./proxy.ts";
+import { FaultyProxy } from "../support/proxy.ts";
 import { describeWithServer, startServerForClientTests, type TestServer } from "./server.ts";
 
 describeWithServer("failure handling against a live server", () => {

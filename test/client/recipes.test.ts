@@ -13,7 +13,7 @@ import {
   type ZooKeeperClient,
 } from "../../src/client/index.ts";
 import { connect, eventually, sleep, uniquePath } from "./helpers.ts";
-import { FaultyProxy } from "./proxy.ts";
+import { FaultyProxy } from "../support/proxy.ts";
 import { describeWithServer, startServerForClientTests, type TestServer } from "./server.ts";
 
 describeWithServer("recipes against a live server", () => {

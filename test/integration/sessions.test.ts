@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server/index.ts";
 import { startTestServer } from "../support/zk-server.ts";
 import { connect, nextState, zookeeper, type Event, type Nzk } from "./support/nzk.ts";
-import { Proxy } from "./support/proxy.ts";
+import { FaultyProxy as Proxy } from "../support/proxy.ts";
 
 const { CreateMode, Exception } = zookeeper;
 const cleanups: Array<() => void | Promise<void>> = [];

@@ -4,7 +4,8 @@
  * - `refuse(true)`: new connections are closed at once (a partition, together with cut());
  * - `freeze(true)`: bytes stop flowing both ways but sockets stay open (a black hole: only timeouts notice);
  * - `dropReplies(true)`: requests still reach the server but its answers are dropped — with cut(), the classic
- *   "the request was executed but the reply was lost" CONNECTIONLOSS.
+ *   "the request was executed but the reply was lost" CONNECTIONLOSS;
+ * - `partition()` / `heal()`: refuse and cut, then let connections through again.
  */
 import net from "node:net";
 
@@ -67,6 +68,16 @@ export class FaultyProxy {
 
   refuse(on: boolean): void {
     this.refusing = on;
+  }
+
+  /** A network partition: every connection cut, new ones refused, until heal(). */
+  partition(): void {
+    this.refuse(true);
+    this.cut();
+  }
+
+  heal(): void {
+    this.refuse(false);
   }
 
   freeze(on: boolean): void {
