@@ -16,7 +16,7 @@
 import type { DataTree, TxnResult } from "../tree/data-tree.ts";
 import { parentOf } from "../tree/paths.ts";
 import { zxidCounter, zxidEpoch, type Txn } from "../tree/txn.ts";
-import { PendingDigests, treeDigest } from "./digest.ts";
+import { AppliedDigest, treeDigest } from "./digest.ts";
 import type { NamedZxid } from "./files.ts";
 import { digestVersion, snapshotsTriedMax } from "./limits.ts";
 import { decodeSnapshot, hasSnapshotTrailer, type DecodedSnapshot, type ZxidDigest } from "./snapshot-format.ts";
@@ -127,12 +127,12 @@ export async function recover(tree: DataTree, snaps: SnapshotStore, log: TxnLog,
             `the txns between them are missing (a log file was lost?). Refusing to start rather than skip them.`,
         );
       }
-      const expected = check.before(entry);
+      check.before(entry);
       if (entry.txn.kind === "createSession") sessions.set(entry.header.sessionId, entry.txn.timeOutMs);
       if (entry.txn.kind === "closeSession") sessions.delete(entry.header.sessionId);
       const result = tree.processTxn(entry.header, entry.txn);
       if (entry.header.type === "create" || entry.txn.kind === "multi") fixParentCVersion(tree, entry.txn, result, zxid);
-      check.after(entry, expected);
+      check.after(entry);
       lastZxid = zxid;
       replayed++;
     }
@@ -172,7 +172,7 @@ function fixParentCVersion(tree: DataTree, txn: Txn, result: TxnResult, zxid: bi
 class DigestCheck {
   checked = 0;
   firstMismatch: string | null = null;
-  private pending: PendingDigests | null = null;
+  private tracker: AppliedDigest | null = null;
 
   constructor(
     private readonly tree: DataTree,
@@ -182,7 +182,7 @@ class DigestCheck {
 
   /** The zxid whose digest the snapshot recorded, while replay has not reached it. */
   get waitingFor(): bigint | null {
-    return this.pending === null ? (this.snapshotDigest?.zxid ?? null) : null;
+    return this.tracker === null ? (this.snapshotDigest?.zxid ?? null) : null;
   }
 
   /** Replay has reached the snapshot's digest zxid: the tree is exact from here on. */
@@ -196,30 +196,32 @@ class DigestCheck {
       }
     }
     this.snapshotDigest = null;
-    this.pending = new PendingDigests(this.tree, actual);
+    this.tracker = new AppliedDigest(this.tree, actual);
   }
 
-  /** The digest the tree should have after `entry` (null while still in the fuzzy part). */
-  before(entry: ReadEntry): bigint | null {
-    return this.pending === null ? null : this.pending.afterTxn(entry.header, entry.txn);
+  /** Call before applying `entry`. */
+  before(entry: ReadEntry): void {
+    this.tracker?.beforeApply(entry.header, entry.txn);
   }
 
-  after(entry: ReadEntry, expected: bigint | null): void {
+  /** Call after applying `entry`: compares the tree's digest with the one logged with it. */
+  after(entry: ReadEntry): void {
     const zxid = entry.header.zxid;
-    if (this.pending !== null && expected !== null) {
-      this.pending.markApplied(zxid);
+    if (this.tracker !== null) {
+      const actual = this.tracker.afterApply();
       if (entry.digest !== null && entry.digest.version === digestVersion) {
         this.checked++;
-        if (entry.digest.treeDigest !== expected) {
-          this.mismatch(`${entry.file} offset ${entry.offset}: txn 0x${hex(zxid)} (${entry.header.type}) says the tree's digest is ${entry.digest.treeDigest}, the rebuilt tree's is ${expected}`);
+        if (entry.digest.treeDigest !== actual) {
+          this.mismatch(`${entry.file} offset ${entry.offset}: txn 0x${hex(zxid)} (${entry.header.type}) says the tree's digest is ${entry.digest.treeDigest}, the rebuilt tree's is ${actual}`);
         }
       }
+    } else if (this.snapshotDigest !== null && zxid === this.snapshotDigest.zxid) {
+      this.reachedSnapshotDigest(zxid);
     }
-    if (this.pending === null && this.snapshotDigest !== null && zxid === this.snapshotDigest.zxid) this.reachedSnapshotDigest(zxid);
   }
 
   latest(): bigint {
-    return this.pending === null ? treeDigest(this.tree) : this.pending.latest;
+    return this.tracker === null ? treeDigest(this.tree) : this.tracker.digest;
   }
 
   private mismatch(text: string): void {

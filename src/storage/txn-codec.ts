@@ -15,6 +15,7 @@ import { bool, buffer, int, long, record, ustring, type RecordOf } from "../prot
 import { JuteDecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
 import {
   ACLList,
+  type ACL,
   CheckVersionTxn,
   CloseSessionTxn,
   CreateContainerTxn,
@@ -143,10 +144,15 @@ function subTxnType(txn: Txn): number {
 export function decodeTxnEntry(bytes: Buffer, maxLengthBytes = bytes.length): TxnEntry {
   const r = new JuteReader(bytes, maxLengthBytes);
   try {
-    const h = TxnHeaderRecord.read(r);
-    const type = opName(h.type);
-    if (type === undefined) throw new TxnDecodeError(`unknown txn type ${h.type} (zxid 0x${hex(h.zxid)})`);
-    const header: TxnHeader = { sessionId: h.clientId, cxid: h.cxid, zxid: h.zxid, timeMs: h.time, type };
+    // TxnHeader{long clientId, int cxid, long zxid, long time, int type}, read field by field (the hot path).
+    const sessionId = r.readLong();
+    const cxid = r.readInt();
+    const zxid = r.readLong();
+    const timeMs = r.readLong();
+    const code = r.readInt();
+    const type = opName(code);
+    if (type === undefined) throw new TxnDecodeError(`unknown txn type ${code} (zxid 0x${hex(zxid)})`);
+    const header: TxnHeader = { sessionId, cxid, zxid, timeMs, type };
     const txn = readTopLevelTxn(r, type, bytes);
     // SerializeUtils: the digest is read when bytes are left; a short remainder is "no digest".
     const digest = r.remaining >= 12 ? TxnDigestRecord.read(r) : null;
@@ -169,7 +175,7 @@ function readTopLevelTxn(r: JuteReader, type: OpName, bytes: Buffer): Txn {
     case "create2": {
       const start = r.position;
       try {
-        return readCreate(r);
+        return readCreate(r, bytes);
       } catch (error) {
         // A 3.3 log: CreateTxnV0 has no parentCVersion; -1 makes processTxn compute it.
         if (!(error instanceof JuteDecodeError) || type !== "create") throw error;
@@ -182,7 +188,7 @@ function readTopLevelTxn(r: JuteReader, type: OpName, bytes: Buffer): Txn {
       return { kind: "multi", txns: (multi.txns ?? []).map((sub) => readSubTxn(sub.type, sub.data ?? Buffer.alloc(0))) };
     }
     default:
-      return readTxnRecord(r, type);
+      return readTxnRecord(r, type, bytes);
   }
 }
 
@@ -192,23 +198,47 @@ function readSubTxn(code: number, data: Buffer): Txn {
   const allowed: readonly OpName[] = ["create", "createTTL", "createContainer", "delete", "deleteContainer", "setData", "check", "error"];
   if (type === undefined || !allowed.includes(type)) throw new TxnDecodeError(`invalid txn type ${code} inside a multi`);
   const r = new JuteReader(data);
-  return type === "create" ? readCreate(r) : readTxnRecord(r, type);
+  return type === "create" ? readCreate(r, data) : readTxnRecord(r, type, data);
 }
 
-function readCreate(r: JuteReader): Txn {
-  const c = CreateTxn.read(r);
-  return { kind: "create", path: c.path ?? "", data: c.data, acl: c.acl ?? [], ephemeral: c.ephemeral, parentCVersion: c.parentCVersion };
+/**
+ * ACL lists read from logs, shared: a log holds the same few lists over and over, and a tree rebuilt from it
+ * would otherwise keep a copy per node. Keyed by their bytes; bounded.
+ */
+const aclLists = new Map<string, readonly ACL[]>();
+const aclListsMax = 4096;
+
+function readAcl(r: JuteReader, bytes: Buffer): readonly ACL[] {
+  const start = r.position;
+  const acl = ACLList.read(r) ?? [];
+  const key = bytes.toString("latin1", start, r.position);
+  const shared = aclLists.get(key);
+  if (shared !== undefined) return shared;
+  if (aclLists.size >= aclListsMax) aclLists.clear();
+  aclLists.set(key, acl);
+  return acl;
 }
 
-function readTxnRecord(r: JuteReader, type: OpName): Txn {
+function readCreate(r: JuteReader, bytes: Buffer): Txn {
+  const path = r.readString() ?? "";
+  const data = r.readBuffer();
+  const acl = readAcl(r, bytes);
+  return { kind: "create", path, data, acl, ephemeral: r.readBool(), parentCVersion: r.readInt() };
+}
+
+function readTxnRecord(r: JuteReader, type: OpName, bytes: Buffer): Txn {
   switch (type) {
     case "createTTL": {
-      const c = CreateTTLTxn.read(r);
-      return { kind: "createTTL", path: c.path ?? "", data: c.data, acl: c.acl ?? [], parentCVersion: c.parentCVersion, ttlMs: c.ttl };
+      const path = r.readString() ?? "";
+      const data = r.readBuffer();
+      const acl = readAcl(r, bytes);
+      return { kind: "createTTL", path, data, acl, parentCVersion: r.readInt(), ttlMs: r.readLong() };
     }
     case "createContainer": {
-      const c = CreateContainerTxn.read(r);
-      return { kind: "createContainer", path: c.path ?? "", data: c.data, acl: c.acl ?? [], parentCVersion: c.parentCVersion };
+      const path = r.readString() ?? "";
+      const data = r.readBuffer();
+      const acl = readAcl(r, bytes);
+      return { kind: "createContainer", path, data, acl, parentCVersion: r.readInt() };
     }
     case "delete":
     case "deleteContainer":
@@ -219,8 +249,9 @@ function readTxnRecord(r: JuteReader, type: OpName): Txn {
       return { kind: "setData", path: s.path ?? "", data: s.data, version: s.version };
     }
     case "setACL": {
-      const s = SetACLTxn.read(r);
-      return { kind: "setACL", path: s.path ?? "", acl: s.acl ?? [], version: s.version };
+      const path = r.readString() ?? "";
+      const acl = readAcl(r, bytes);
+      return { kind: "setACL", path, acl, version: r.readInt() };
     }
     case "check": {
       const c = CheckVersionTxn.read(r);

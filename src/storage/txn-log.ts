@@ -355,7 +355,7 @@ export class DiskTxnLog implements TxnLog {
               if (error instanceof TxnDecodeError) throw new TxnLogCorruptError(this.location, name, offset, `undecodable txn: ${error.message}`);
               throw error;
             }
-            if (entry.header.zxid > afterZxid) batch.push({ ...entry, file: name, offset });
+            if (entry.header.zxid > afterZxid) batch.push({ header: entry.header, txn: entry.txn, digest: entry.digest, file: name, offset });
           }
           if (batch.length > 0) yield batch;
         }
