@@ -1,0 +1,16 @@
+/**
+ * The ensemble's protocol cores: quorum verifiers, fast leader election, Zab (leader, follower, observer) and the
+ * peer that moves between them. No I/O: src/sim drives them in a simulation, a TCP runtime over sockets.
+ */
+export { majorityVerifier, hierarchicalVerifier, verifierFromConfig, describeVerifier, type QuorumVerifier, type QuorumConfig, type HierarchicalGroup } from "./verifier.ts";
+export { totalOrderPredicate, sameVote, describeVote, noServerId, type Vote, type Candidate, type Notification, type ServerState, type VoteOrder, type RecordedVote } from "./election/vote.ts";
+export { FastLeaderElection, answerWhileDecided, finalizeWaitMsDefault, maxNotificationIntervalMsDefault, type ElectionOptions, type ElectionOutput } from "./election/fle.ts";
+export { describePacket, type QuorumPacket, type QuorumPacketKind, type OutgoingPacket, type ZabTypes, type LogEntry, type ForwardedRequest } from "./zab/messages.ts";
+export { emptyReady, mergeReady, type Ready, type PersistOp, type Delivery, type PeerEvent } from "./zab/ready.ts";
+export { History, committedLogCountMaxDefault } from "./zab/history.ts";
+export { QuorumProposalTracker, type ProposalTracker } from "./zab/proposals.ts";
+export { ZabState, type ZabConfig } from "./zab/state.ts";
+export { Leader, zxidCounterMax, type LeaderOptions, type HandlerStage } from "./zab/leader.ts";
+export { Learner, Follower, Observer, type LearnerStage, type LearnerType } from "./zab/learner.ts";
+export { QuorumPeer, type PeerOptions, type RecoveredState, type Role, type RoleKind } from "./peer.ts";
+export { InvariantError, assert, assertNever, hexZxid } from "./assert.ts";
