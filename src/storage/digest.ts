@@ -128,8 +128,11 @@ interface OverlayEntry {
 export class PendingDigests {
   private digest: bigint;
   private readonly overlay = new Map<string, OverlayEntry>();
-  private readonly touchedByTxn: Array<{ readonly zxid: bigint; readonly paths: readonly string[] }> = [];
-  private readonly digests: Array<{ readonly zxid: bigint; readonly digest: bigint }> = [];
+  /** Oldest first, from `touchedHead` on (a queue without O(n) shifts: a batch can hold a thousand txns). */
+  private touchedByTxn: Array<{ readonly zxid: bigint; readonly paths: readonly string[] }> = [];
+  private touchedHead = 0;
+  private digests: Array<{ readonly zxid: bigint; readonly digest: bigint }> = [];
+  private digestsHead = 0;
   private appliedZxidValue: bigint;
   private appliedDigestValue: bigint;
 
@@ -154,7 +157,7 @@ export class PendingDigests {
 
   /** Txns given but not yet applied. */
   get pendingCount(): number {
-    return this.digests.length;
+    return this.digests.length - this.digestsHead;
   }
 
   /** The nodes the txn being computed changes: their digest before it, and their state after it. */
@@ -182,22 +185,31 @@ export class PendingDigests {
 
   /** The tree has applied every txn up to `zxid`: forget what it now holds itself. */
   markApplied(zxid: bigint): void {
-    let done = 0;
-    while (done < this.touchedByTxn.length && this.touchedByTxn[done]!.zxid <= zxid) {
-      for (const path of this.touchedByTxn[done]!.paths) {
+    while (this.touchedHead < this.touchedByTxn.length && this.touchedByTxn[this.touchedHead]!.zxid <= zxid) {
+      for (const path of this.touchedByTxn[this.touchedHead]!.paths) {
         const entry = this.overlay.get(path);
         if (entry !== undefined && entry.zxid <= zxid) this.overlay.delete(path);
       }
-      done++;
+      this.touchedHead++;
     }
-    if (done > 0) this.touchedByTxn.splice(0, done);
-    let applied = 0;
-    while (applied < this.digests.length && this.digests[applied]!.zxid <= zxid) applied++;
-    if (applied > 0) {
-      const last = this.digests[applied - 1]!;
-      this.appliedZxidValue = last.zxid;
-      this.appliedDigestValue = last.digest;
-      this.digests.splice(0, applied);
+    if (this.touchedHead === this.touchedByTxn.length) {
+      this.touchedByTxn = [];
+      this.touchedHead = 0;
+    } else if (this.touchedHead > 4096) {
+      this.touchedByTxn = this.touchedByTxn.slice(this.touchedHead);
+      this.touchedHead = 0;
+    }
+    while (this.digestsHead < this.digests.length && this.digests[this.digestsHead]!.zxid <= zxid) {
+      const d = this.digests[this.digestsHead++]!;
+      this.appliedZxidValue = d.zxid;
+      this.appliedDigestValue = d.digest;
+    }
+    if (this.digestsHead === this.digests.length) {
+      this.digests = [];
+      this.digestsHead = 0;
+    } else if (this.digestsHead > 4096) {
+      this.digests = this.digests.slice(this.digestsHead);
+      this.digestsHead = 0;
     }
   }
 

@@ -83,9 +83,21 @@ export class SnapshotEncoder {
     if (w.length >= chunkBytesTarget) this.cutChunk();
   }
 
+  private lastAcl: readonly ACL[] | null = null;
+  private lastAclIndex = 0n;
+
   private aclIndex(acl: readonly ACL[]): bigint {
     // The initial nodes hold the shared OPEN_ACL_UNSAFE list, which Apache stores as -1.
     if (acl === openAclUnsafe) return openAclIndex;
+    // Neighbours mostly have equal lists (siblings created alike): compare before building a key.
+    if (this.lastAcl !== null && (acl === this.lastAcl || sameAcl(acl, this.lastAcl))) return this.lastAclIndex;
+    const index = this.lookupAcl(acl);
+    this.lastAcl = acl;
+    this.lastAclIndex = index;
+    return index;
+  }
+
+  private lookupAcl(acl: readonly ACL[]): bigint {
     const known = this.aclIndexByList.get(acl);
     if (known !== undefined) return known;
     const key = acl.map((a) => `${a.perms},${a.id.scheme},${a.id.id}`).join(";");
@@ -140,6 +152,16 @@ export class SnapshotEncoder {
     }
     return [prefix, ...this.chunks.map((c) => c.bytes), Buffer.from(tail.view())];
   }
+}
+
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 /** Serializes a whole snapshot at once (the non-fuzzy case: startup, tests). */

@@ -30,6 +30,8 @@ import {
   TxnHeader as TxnHeaderRecord,
 } from "../proto/records.ts";
 import { errorCodes, errorName, opCodes, opName, type ErrorName, type OpName } from "../proto/index.ts";
+import { adler32 } from "./adler32.ts";
+import { logEntryEndByte } from "./limits.ts";
 import type { Txn, TxnHeader } from "../tree/txn.ts";
 
 /** org.apache.zookeeper.txn.TxnDigest: the tree's digest after the txn (zookeeper.digest.enabled). */
@@ -56,6 +58,30 @@ export class TxnDecodeError extends Error {
 /** The entry body: header, txn record, and the digest when given. */
 export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | null): Buffer {
   const w = new JuteWriter(128);
+  writeTxnEntry(w, header, txn, digest);
+  return Buffer.from(w.view());
+}
+
+/**
+ * The entry as it goes into a log file — crc, length, body, 0x42 (log-format.ts) — built with a single copy:
+ * the write path of every txn.
+ */
+export function encodeFramedTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | null): Buffer {
+  const w = new JuteWriter(160);
+  w.writeLong(0n).writeInt(0);
+  writeTxnEntry(w, header, txn, digest);
+  w.writeRaw(endByte);
+  const out = Buffer.from(w.view());
+  const bodyEnd = out.length - 1;
+  out.writeUInt32BE(0, 0);
+  out.writeUInt32BE(adler32(out, 12, bodyEnd), 4);
+  out.writeInt32BE(bodyEnd - 12, 8);
+  return out;
+}
+
+const endByte = Buffer.from([logEntryEndByte]);
+
+function writeTxnEntry(w: JuteWriter, header: TxnHeader, txn: Txn, digest: TxnDigest | null): void {
   TxnHeaderRecord.write(w, {
     clientId: header.sessionId,
     cxid: header.cxid,
@@ -65,7 +91,6 @@ export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | 
   });
   writeTxnRecord(w, txn);
   if (digest !== null) TxnDigestRecord.write(w, digest);
-  return Buffer.from(w.view());
 }
 
 /** The record of a txn. The header's opcode does not change it: create and create2 both write CreateTxn. */

@@ -18,8 +18,8 @@ import type { Txn, TxnHeader } from "../tree/txn.ts";
 import type { Disk, WritableFile } from "./disk.ts";
 import { logFileName, logsFrom, sortByZxid, type NamedZxid } from "./files.ts";
 import { groupCommitTxnsMax, logFilePrefix, preAllocSlackBytes } from "./limits.ts";
-import { encodeFileHeader, encodeLogEntry, scanLogFile, type ScanEnd } from "./log-format.ts";
-import { decodeTxnEntry, encodeTxnEntry, hex, TxnDecodeError, type TxnDigest } from "./txn-codec.ts";
+import { encodeFileHeader, scanLogFile, type ScanEnd } from "./log-format.ts";
+import { decodeTxnEntry, encodeFramedTxnEntry, hex, TxnDecodeError, type TxnDigest } from "./txn-codec.ts";
 
 /** What the storage code says about itself; the server's Logger fits. */
 export interface StorageLogger {
@@ -164,7 +164,7 @@ export class DiskTxnLog implements TxnLog {
       queueMicrotask(() => durable(error));
       return;
     }
-    const bytes = encodeLogEntry(encodeTxnEntry(entry.header, entry.txn, entry.digest));
+    const bytes = encodeFramedTxnEntry(entry.header, entry.txn, entry.digest);
     this.queue.push({ kind: "entry", zxid, bytes, durable });
     this.stats.appended++;
     this.schedule();

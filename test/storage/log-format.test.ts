@@ -217,3 +217,15 @@ describe("log files: header, entries, preallocated zeros", () => {
     });
   });
 });
+
+describe("the write path's framing", () => {
+  it("encodeFramedTxnEntry is encodeLogEntry(encodeTxnEntry(...)) in one copy", async () => {
+    const { encodeFramedTxnEntry } = await import("../../src/storage/txn-codec.ts");
+    const gen = new TxnStream(99);
+    for (let i = 0; i < 200; i++) {
+      const { header, txn } = gen.next();
+      const digest = i % 3 === 0 ? null : { version: 2, treeDigest: BigInt(i) << 33n };
+      expect(encodeFramedTxnEntry(header, txn, digest).equals(encodeLogEntry(encodeTxnEntry(header, txn, digest)))).toBe(true);
+    }
+  });
+});
