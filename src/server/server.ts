@@ -574,7 +574,8 @@ export class ZooKeeperServer {
           this.metrics.recordRead(path, node.data?.length ?? 0);
           return encodeReply(xid, zxid, 0, (w) => GetDataResponse.write(w, { data: node.data, stat }));
         }
-        const children = [...node.children];
+        // In Apache's HashSet order (DataTree.childNames).
+        const children = this.tree.childNames(node);
         let childBytes = 0;
         for (const child of children) childBytes += child.length;
         this.metrics.recordRead(path, childBytes);
@@ -602,7 +603,8 @@ export class ZooKeeperServer {
       }
       case "getEphemerals": {
         const prefix = (request.path ?? "").trim();
-        const all = [...this.tree.ephemeralsOf(conn.sessionId)];
+        // A clone of the session's ephemeral HashSet, iterated (FinalRequestProcessor: DataTree.getEphemerals).
+        const all = this.tree.ephemeralNames(conn.sessionId);
         const ephemerals = prefix === "" || prefix === "/" ? all : all.filter((path) => path.startsWith(request.path!));
         return encodeReply(xid, zxid, 0, (w) => GetEphemeralsResponse.write(w, { ephemerals }));
       }
@@ -720,7 +722,7 @@ export class ZooKeeperServer {
         GetDataResponse.write(w, { data: node.data, stat: this.tree.statOf(node) });
       } else {
         MultiHeader.write(w, { type: opCodes.getChildren, done: false, err: 0 });
-        GetChildrenResponse.write(w, { children: [...node.children] });
+        GetChildrenResponse.write(w, { children: this.tree.childNames(node) });
       }
     }
     MultiHeader.write(w, { type: -1, done: true, err: -1 });

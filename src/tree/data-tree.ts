@@ -81,6 +81,8 @@ export class DataTree {
    * the session closes, like Apache's set, which does not shrink or go away when it empties.
    */
   private readonly ephemeralOrders = new Map<bigint, JavaHashSetOrder>();
+  /** The table size of each node's children HashSet in Apache (DataNode: `new HashSet<>(8)`), for their order. */
+  private readonly childOrders = new WeakMap<ZNode, JavaHashSetOrder>();
   private readonly containers = new Set<string>();
   private readonly ttls = new Set<string>();
   /** The zxid of the last txn applied (DataTree.lastProcessedZxid). */
@@ -118,6 +120,30 @@ export class DataTree {
     // Apache's node map holds the root under "" as well as "/" (DataTree: nodes.put("", root)), so a read of ""
     // finds the root. Writes never get here with "": path validation refuses it first.
     return this.nodes.get(path === "" ? "/" : path);
+  }
+
+  /**
+   * A node's child names in the order Apache lists them: DataNode keeps them in a HashSet and getChildren copies
+   * it, so clients (cli_mt's `ls`, for one) see hash order, not creation order (see java-order.ts).
+   */
+  childNames(node: ZNode): string[] {
+    return this.childOrderOf(node).order([...node.children]);
+  }
+
+  /** A node's children set's table: created with 8 buckets, or — for nodes loaded as they are — sized for them. */
+  private childOrderOf(node: ZNode): JavaHashSetOrder {
+    let order = this.childOrders.get(node);
+    if (order === undefined) {
+      order = new JavaHashSetOrder(8);
+      order.added(node.children.size);
+      this.childOrders.set(node, order);
+    }
+    return order;
+  }
+
+  /** A session's ephemerals in the order getEphemerals lists them (a clone of Apache's HashSet, iterated). */
+  ephemeralNames(sessionId: bigint): string[] {
+    return this.ephemeralOrderOf(sessionId).cloneOrder([...this.ephemeralsOf(sessionId)]);
   }
 
   /** The client-visible Stat of a node. */
@@ -307,6 +333,7 @@ export class DataTree {
       parent.stat.pzxid = header.zxid;
     }
     parent.children.add(name);
+    this.childOrderOf(parent).added(parent.children.size);
     const node = this.addNode(path, txn.data, txn.acl, newStat(header.zxid, header.timeMs, ephemeralOwner));
 
     switch (this.ownerKindOf(node)) {

@@ -89,6 +89,39 @@ describe("paths", () => {
   });
 });
 
+describe("order of lists (Apache's HashSets, as a JVM iterates them)", () => {
+  it("getChildren lists children in their DataNode HashSet's order, not creation order", () => {
+    const server = makeServer();
+    const c = connected(server);
+    c.call(opCodes.create, body.create("/c"));
+    c.call(opCodes.create, body.create("/c/e", "", 1));
+    c.call(opCodes.create, body.create("/c/s-", "", 2));
+    c.call(opCodes.create, body.create("/c/es-", "", 3));
+    const names = () => GetChildrenResponse.read(c.call(opCodes.getChildren, body.pathWatch("/c")).reader).children;
+    expect(names()).toEqual(["s-0000000001", "es-0000000002", "e"]);
+    // Ten children grow the table past its 8 buckets; a removal does not shrink it.
+    c.call(opCodes.create, body.create("/g"));
+    for (let i = 0; i < 10; i++) c.call(opCodes.create, body.create(`/g/c${i}`));
+    c.call(opCodes.delete, body.delete("/g/c3"));
+    c.call(opCodes.create, body.create("/g/zz"));
+    expect(GetChildrenResponse.read(c.call(opCodes.getChildren, body.pathWatch("/g")).reader).children).toEqual([
+      "zz", "c4", "c5", "c6", "c7", "c8", "c9", "c0", "c1", "c2",
+    ]);
+  });
+
+  it("getEphemerals lists a clone of the session's ephemeral HashSet", () => {
+    const server = makeServer();
+    const c = connected(server);
+    c.call(opCodes.create, body.create("/s"));
+    for (const p of ["/s/e1", "/s/e2-0000000001", "/s/p/e3"]) {
+      if (p === "/s/p/e3") c.call(opCodes.create, body.create("/s/p"));
+      c.call(opCodes.create, body.create(p, "", 1));
+    }
+    const listed = c.call(opCodes.getEphemerals, body.path("/")).reader;
+    expect(GetChildrenResponse.read(listed).children).toEqual(["/s/p/e3", "/s/e1", "/s/e2-0000000001"]);
+  });
+});
+
 describe("ACLs and auth", () => {
   it("delete checks DELETE on the parent before looking the node up: NOAUTH for a missing child (PrepRequestProcessor)", () => {
     const server = makeServer();

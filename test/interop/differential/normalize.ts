@@ -5,11 +5,14 @@
  *   a session password is checked to be Apache's `generatePasswd(id)` and becomes "pw(S0)";
  * - zxids → deltas from the first zxid the server put in a reply header ("z+5"); 0 and -1 stay;
  * - ctime/mtime → "T" when plausible (inside the run's wall-clock window), 0 stays 0;
- * - children lists and getEphemerals → sorted (Apache returns HashSet order).
+ * - nothing else: children and getEphemerals lists come in Apache's HashSet order, which our server reproduces
+ *   (SORT_CHILDREN=1 compares them as sets).
  * Everything else (error names, versions, data, ACLs, event types and paths, byte lengths) is compared as is.
  */
 import { sessionPassword } from "../../../src/server/sessions.ts";
 import type { Msg, StepRecord } from "./driver.ts";
+
+const sortChildren = process.env.SORT_CHILDREN === "1";
 
 export type Normal = null | boolean | number | string | Normal[] | { [key: string]: Normal };
 
@@ -64,9 +67,10 @@ class Normalizer {
     }
     if (Buffer.isBuffer(v)) return `data:${v.toString("utf8")}`;
     if (Array.isArray(v)) {
+      // Apache lists children (and a session's ephemerals) in HashSet order. We reproduce that order, so lists are
+      // compared as they come (SORT_CHILDREN=1 compares them as sets instead).
       const items = v.map((item) => this.value(key, item));
-      // Apache lists children (and a session's ephemerals) in HashSet order: compare as sets.
-      if (key === "children" || key === "ephemerals") return [...items].sort((a, b) => String(a).localeCompare(String(b)));
+      if (sortChildren && (key === "children" || key === "ephemerals")) return [...items].sort((a, b) => String(a).localeCompare(String(b)));
       return items;
     }
     if (typeof v === "object") {
