@@ -13,4 +13,5 @@ export { ZabState, type ZabConfig } from "./zab/state.ts";
 export { Leader, zxidCounterMax, type LeaderOptions, type HandlerStage } from "./zab/leader.ts";
 export { Learner, Follower, Observer, type LearnerStage, type LearnerType } from "./zab/learner.ts";
 export { QuorumPeer, type PeerOptions, type RecoveredState, type Role, type RoleKind } from "./peer.ts";
+export { peerOptionsFromConfig, type QuorumPeerConfig } from "./config.ts";
 export { InvariantError, assert, assertNever, hexZxid } from "./assert.ts";

@@ -80,6 +80,8 @@ export interface ClusterStats {
   submitted: number;
   rejected: number;
   syncs: { DIFF: number; TRUNC: number; SNAP: number };
+  /** Client syncs issued, answered, and answered without a write committed before they were issued (stale). */
+  clientSyncs: { issued: number; done: number; failed: number; stale: number };
   tornRecovered: number;
   roleChanges: Map<string, number>;
 }
@@ -103,12 +105,18 @@ export class Cluster {
     submitted: 0,
     rejected: 0,
     syncs: { DIFF: 0, TRUNC: 0, SNAP: 0 },
+    clientSyncs: { issued: 0, done: 0, failed: 0, stale: 0 },
     tornRecovered: 0,
     roleChanges: new Map(),
   };
   /** Why the run stopped early: a core threw (an invariant broke). */
   crashError: Error | null = null;
   private readonly nodes = new Map<number, SimNode>();
+  /** Client syncs in flight: how many txns were committed (anywhere) when each was issued. */
+  private readonly pendingSyncs = new Map<number, { readonly sid: number; readonly committedAtIssue: number; readonly atMs: number }>();
+  private nextSyncToken = 1;
+  /** Stale syncs seen (a sync that returned before a write committed before it): the notes' sync caveat. */
+  readonly staleSyncs: string[] = [];
   private readonly peerOptions: (sid: number) => PeerOptions;
 
   constructor(
@@ -202,6 +210,7 @@ export class Cluster {
     n.fsyncInFlight = false;
     n.wakeAtMs = Number.POSITIVE_INFINITY;
     n.applied = [];
+    for (const [token, p] of this.pendingSyncs) if (p.sid === sid) this.pendingSyncs.delete(token);
     n.role = "down";
     n.leader = null;
     const damage = n.disk.crash(this.random, this.config.tornWriteProbability);
@@ -236,6 +245,20 @@ export class Cluster {
     if (n.peer === null) return;
     this.stats.submitted++;
     this.step(n, (p) => p.submit({ id }, this.nowMs));
+  }
+
+  /**
+   * A client sync at server `sid`. When it returns, the server should have applied every txn committed before it
+   * was issued (book chapter 6: sync makes the server catch up with the leader) — unless the leader it asked was
+   * already deposed, the caveat the notes describe; such answers are counted in `stats.clientSyncs.stale`.
+   */
+  sync(sid: number): void {
+    const n = this.node(sid);
+    if (n.peer === null) return;
+    const token = this.nextSyncToken++;
+    this.pendingSyncs.set(token, { sid, committedAtIssue: this.checker.committed.length, atMs: this.nowMs });
+    this.stats.clientSyncs.issued++;
+    this.step(n, (p) => p.sync(token, this.nowMs));
   }
 
   partition(groups: readonly (readonly number[])[]): void {
@@ -401,6 +424,7 @@ export class Cluster {
         }
       }
     }
+    for (const s of ready.syncs) this.onSyncDone(n, s.token, s.ok);
     for (const other of ready.close) this.closeConnection(n.sid, other);
     if (ready.connect !== null) this.network.connect(n.sid, ready.connect);
     for (const { to, packet } of ready.send) {
@@ -423,6 +447,23 @@ export class Cluster {
       const zxid = peer.nextZxid;
       this.step(n, (p) => p.propose(zxid, { id: r.request.request.id }, now));
     }
+  }
+
+  private onSyncDone(n: SimNode, token: number, ok: boolean): void {
+    const pending = this.pendingSyncs.get(token);
+    if (pending === undefined) return;
+    this.pendingSyncs.delete(token);
+    if (!ok) {
+      this.stats.clientSyncs.failed++;
+      return;
+    }
+    this.stats.clientSyncs.done++;
+    if (n.applied.length < pending.committedAtIssue) {
+      this.stats.clientSyncs.stale++;
+      const text = `sync issued at s${n.sid} at ${pending.atMs.toFixed(1)} ms returned with ${n.applied.length} txns applied, but ${pending.committedAtIssue} were committed before it`;
+      this.staleSyncs.push(text);
+      this.note(n.sid, `STALE SYNC: ${text}`);
+    } else this.note(n.sid, `sync #${token} done`);
   }
 
   private onPeerEvent(n: SimNode, ev: PeerEvent): void {

@@ -42,6 +42,8 @@ export const faultPhaseMsDefault: readonly [number, number] = [1_000, 2_500];
 export const livenessBudgetMsDefault = 20_000;
 /** How often the client writes during the run, [min, max] ms between writes. */
 const writeGapMs: readonly [number, number] = [4, 40];
+/** How often the client calls sync, [min, max] ms between syncs. */
+const syncGapMs: readonly [number, number] = [20, 120];
 /** After progress, keep running a little so followers catch up and the final checks see a settled cluster. */
 const settleMs = 300;
 /** A run normally takes a few thousand events; far more means a message storm (a liveness bug): stop and fail. */
@@ -63,8 +65,15 @@ export function runSimulation(seed: number, options: ScenarioOptions = {}): Simu
     cluster.at(cluster.nowMs + random.int(writeGapMs[0], writeGapMs[1]), writeLoop);
   };
 
+  const syncLoop = (): void => {
+    const up = cluster.upServers();
+    if (up.length > 0) cluster.sync(random.pick(up));
+    cluster.at(cluster.nowMs + random.int(syncGapMs[0], syncGapMs[1]), syncLoop);
+  };
+
   cluster.startAll();
   cluster.at(random.int(0, 20), writeLoop);
+  cluster.at(random.int(0, 50), syncLoop);
   if (!options.calm) {
     const nemesis = new Nemesis(random, cluster, {
       meanGapMs: random.pick([80, 150, 300, 600]),

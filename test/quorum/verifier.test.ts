@@ -113,3 +113,35 @@ describe("verifierFromConfig", () => {
     expect(v.containsQuorum([1, 2])).toBe(false);
   });
 });
+
+describe("peerOptionsFromConfig (zoo.cfg → QuorumPeer)", () => {
+  const cfg = {
+    myId: 2,
+    tickTimeMs: 2000,
+    initLimitTicks: 10,
+    syncLimitTicks: 5,
+    electionAlg: 3,
+    servers: [
+      { id: 1, role: "participant" as const },
+      { id: 2, role: "participant" as const },
+      { id: 3, role: "participant" as const },
+      { id: 4, role: "observer" as const },
+    ],
+    quorumGroups: [],
+    serverWeights: [],
+  };
+
+  it("takes the timing and the quorum from the file", async () => {
+    const { peerOptionsFromConfig } = await import("../../src/quorum/index.ts");
+    const o = peerOptionsFromConfig(cfg);
+    expect(o).toMatchObject({ myId: 2, tickTimeMs: 2000, initLimitTicks: 10, syncLimitTicks: 5 });
+    expect(o.verifier.votingMembers).toEqual([1, 2, 3]);
+    expect(o.verifier.observers).toEqual([4]);
+  });
+
+  it("refuses any election algorithm but 3, and a server without its server.x line", async () => {
+    const { peerOptionsFromConfig } = await import("../../src/quorum/index.ts");
+    expect(() => peerOptionsFromConfig({ ...cfg, electionAlg: 0 })).toThrow(/only 3/);
+    expect(() => peerOptionsFromConfig({ ...cfg, myId: 9 })).toThrow(/server\.9/);
+  });
+});
