@@ -212,6 +212,7 @@ export class DataTree {
   loadSnapshot(nodes: Iterable<SnapshotNode>, lastProcessedZxid: bigint): void {
     this.nodes.clear();
     this.ephemerals.clear();
+    this.ephemeralOrders.clear();
     this.containers.clear();
     this.ttls.clear();
     for (const { path, data, acl, stat } of nodes) {
@@ -226,6 +227,7 @@ export class DataTree {
       if (kind === "ephemeral") {
         const owned = this.ephemerals.get(owner) ?? new Set<string>();
         this.ephemerals.set(owner, owned.add(path));
+        this.ephemeralOrderOf(owner).added(owned.size);
       } else if (kind === "container") this.containers.add(path);
       else if (kind === "ttl") this.ttls.add(path);
     }
