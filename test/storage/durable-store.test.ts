@@ -1,6 +1,9 @@
 // The server with durable storage, in-process: writes are acknowledged only once their batch is on disk (book
 // chapter 9: log before ack), state survives restarts, sessions come back and expire, snapshots come every
 // snapCount/2 + random(snapCount/2) txns (Apache SyncRequestProcessor), and autopurge keeps what recovery needs.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../../src/config/index.ts";
 import type { RunningServer } from "../../src/server/index.ts";
@@ -66,17 +69,23 @@ afterEach(async () => {
   for (const node of running.splice(0)) await node.stop();
 });
 
-async function start(disk: Disk, settings: { snapCount?: number; tickTimeMs?: number; random?: () => number; purgeHours?: number; retain?: number } = {}): Promise<Node> {
+async function start(
+  disk: Disk | { dataDir: string; dataLogDir: string },
+  settings: { snapCount?: number; tickTimeMs?: number; random?: () => number; purgeHours?: number; retain?: number } = {},
+): Promise<Node> {
   const logger = recordingLogger();
   const snapshots: SnapshotTaken[] = [];
+  const dirs = "dataDir" in disk ? disk : null;
   const config = defaultConfig({
+    ...(dirs ?? {}),
     tickTimeMs: settings.tickTimeMs ?? 200,
     snapCount: settings.snapCount ?? 100_000,
     preAllocSizeKb: 64,
     autopurgePurgeIntervalHours: settings.purgeHours ?? 0,
     autopurgeSnapRetainCount: settings.retain ?? 3,
   });
-  const store = new DurableStore(config, { logger, snapDisk: disk, logDisk: disk, random: settings.random ?? (() => 0.5), onSnapshot: (s) => snapshots.push(s) });
+  const disks = dirs === null ? { snapDisk: disk as Disk, logDisk: disk as Disk } : {};
+  const store = new DurableStore(config, { logger, ...disks, random: settings.random ?? (() => 0.5), onSnapshot: (s) => snapshots.push(s) });
   const server = await startTestServer(
     { tickTimeMs: config.tickTimeMs, minSessionTimeoutMs: 2 * config.tickTimeMs },
     { txnSink: store, beforeListen: async (zk) => void (await store.recoverInto(zk)) },
@@ -189,5 +198,43 @@ describe("the server with durable storage", () => {
     await node.stop();
     const again = await start(disk);
     expect(dumpDataTree(again.server.zk.tree)).toEqual(before);
+  });
+
+  it("keeps the log in dataLogDir and snapshots in dataDir, each under version-2", async () => {
+    const root = mkdtempSync(join(tmpdir(), "zkbook-dirs-"));
+    try {
+      const dirs = { dataDir: join(root, "snaps"), dataLogDir: join(root, "logs") };
+      const node = await start(dirs, { snapCount: 10 });
+      const client = await node.client();
+      for (let i = 0; i < 30; i++) await client.create(`/d${i}`, null);
+      await node.stop();
+      const snaps = readdirSync(join(dirs.dataDir, "version-2"));
+      const logs = readdirSync(join(dirs.dataLogDir, "version-2"));
+      expect(snaps.length).toBeGreaterThan(1);
+      expect(snaps.every((f) => f.startsWith("snapshot."))).toBe(true);
+      expect(logs.length).toBeGreaterThan(1);
+      expect(logs.every((f) => f.startsWith("log."))).toBe(true);
+      const again = await start(dirs);
+      expect(again.server.zk.tree.getNode("/d29")).toBeDefined();
+      await again.stop();
+      // Apache refuses mixed-up directories (FileTxnSnapLog): so do we.
+      await expect(start({ dataDir: dirs.dataLogDir, dataLogDir: dirs.dataDir })).rejects.toThrow(/Log directory .* has snapshot files/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("autopurge.purgeInterval runs the purge at start and then every interval", async () => {
+    const disk = new MemoryDisk();
+    const first = await start(disk, { snapCount: 10 });
+    const client = await first.client();
+    for (let i = 0; i < 60; i++) await client.create(`/p${i}`, null);
+    await first.stop();
+    const before = (await disk.list()).filter((f) => f.startsWith("snapshot.")).length;
+    expect(before).toBeGreaterThan(4);
+    const second = await start(disk, { purgeHours: 1, retain: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(second.store.stats.purges).toBe(1);
+    expect((await disk.list()).filter((f) => f.startsWith("snapshot."))).toHaveLength(3);
   });
 });
