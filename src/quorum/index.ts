@@ -1,6 +1,12 @@
 /**
  * The ensemble's protocol cores: quorum verifiers, fast leader election, Zab (leader, follower, observer) and the
  * peer that moves between them. No I/O: src/sim drives them in a simulation, a TCP runtime over sockets.
+ *
+ * The pieces lab 9 swaps for the learner's own, each behind a seam the reference already uses:
+ *  - vote ordering: `totalOrderPredicate` (type `VoteOrder`), plugged in with `PeerOptions.voteOrder`;
+ *  - the leader's ack/commit logic: `QuorumProposalTracker` (interface `ProposalTracker`), `PeerOptions.proposals`;
+ *  - quorums: `majorityVerifier` / `hierarchicalVerifier` (interface `QuorumVerifier`), `PeerOptions.verifier`.
+ * The simulator (src/sim) judges a plugged-in piece by running the ensemble over many seeds.
  */
 export { majorityVerifier, hierarchicalVerifier, verifierFromConfig, describeVerifier, type QuorumVerifier, type QuorumConfig, type HierarchicalGroup } from "./verifier.ts";
 export { totalOrderPredicate, sameVote, describeVote, noServerId, type Vote, type Candidate, type Notification, type ServerState, type VoteOrder, type RecordedVote } from "./election/vote.ts";

@@ -50,6 +50,9 @@ export type Role<T extends ZabTypes> =
 
 export type RoleKind = Role<ZabTypes>["kind"];
 
+/** A step that moved no deadline asks for no new timer: the one the driver already has stays right. */
+const noNewTimer = Number.POSITIVE_INFINITY;
+
 export class QuorumPeer<T extends ZabTypes> {
   private roleNow: Role<T> | null = null;
   private readonly state: ZabState<T>;
@@ -125,7 +128,7 @@ export class QuorumPeer<T extends ZabTypes> {
     const state = r.kind === "leading" ? "LEADING" : r.kind === "following" ? "FOLLOWING" : "OBSERVING";
     const answer = answerWhileDecided(state, r.vote, this.options.verifier, from, n);
     if (answer !== null) out.notify.push({ to: from, notification: answer });
-    out.wakeAtMs = this.wakeOfRole(nowMs);
+    out.wakeAtMs = noNewTimer;
     return out;
   }
 
@@ -137,7 +140,7 @@ export class QuorumPeer<T extends ZabTypes> {
         // retries); traffic of a role this server has left is cut off.
         const out = emptyReady<T>();
         out.close.push(from);
-        out.wakeAtMs = this.wakeOfRole(nowMs);
+        out.wakeAtMs = noNewTimer;
         return out;
       }
       case "leading":
@@ -156,7 +159,7 @@ export class QuorumPeer<T extends ZabTypes> {
     switch (r.kind) {
       case "looking": {
         const out = emptyReady<T>();
-        out.wakeAtMs = this.wakeOfRole(nowMs);
+        out.wakeAtMs = noNewTimer;
         return out;
       }
       case "leading":
@@ -191,7 +194,7 @@ export class QuorumPeer<T extends ZabTypes> {
       case "looking": {
         const out = emptyReady<T>();
         out.events.push({ kind: "rejected", what: "write" });
-        out.wakeAtMs = this.wakeOfRole(nowMs);
+        out.wakeAtMs = noNewTimer;
         return out;
       }
       case "leading":
@@ -212,7 +215,7 @@ export class QuorumPeer<T extends ZabTypes> {
         const out = emptyReady<T>();
         out.syncs.push({ token, ok: false });
         out.events.push({ kind: "rejected", what: "sync" });
-        out.wakeAtMs = this.wakeOfRole(nowMs);
+        out.wakeAtMs = noNewTimer;
         return out;
       }
       case "leading":
@@ -303,8 +306,4 @@ export class QuorumPeer<T extends ZabTypes> {
     if (stopped !== null) this.lookForLeader(nowMs, stopped, out);
   }
 
-  /** A step that moved no deadline asks for no new timer (the one the driver has stays right). */
-  private wakeOfRole(_nowMs: number): number {
-    return Number.POSITIVE_INFINITY;
-  }
 }

@@ -41,6 +41,8 @@ export interface ClusterConfig {
   readonly tornWriteProbability: number;
   /** Keep a timeline of every message (slower; a failing seed is re-run with it). */
   readonly record: boolean;
+  /** Pieces plugged into every peer instead of the reference (lab 9): vote order, ack/commit bookkeeping. */
+  readonly seams?: Pick<PeerOptions, "voteOrder" | "proposals">;
 }
 
 type SimEvent =
@@ -137,6 +139,7 @@ export class Cluster {
       finalizeWaitMs: config.finalizeWaitMs,
       maxNotificationIntervalMs: config.maxNotificationIntervalMs,
       committedLogCountMax: config.committedLogCountMax,
+      ...config.seams,
     });
     for (const sid of this.servers) {
       this.nodes.set(sid, {

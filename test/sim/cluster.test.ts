@@ -165,3 +165,33 @@ describe("replay", () => {
     expect(runSimulation(1).cluster.checker.committed).not.toEqual(runSimulation(2).cluster.checker.committed);
   });
 });
+
+describe("plugging a piece in (the lab 9 seams)", () => {
+  it("a ProposalTracker that commits on the leader's ACK alone is caught: committed txns not on a quorum", () => {
+    const sloppy: ClusterConfig["seams"] = {
+      proposals: () => {
+        const outstanding: bigint[] = [];
+        return {
+          propose: (zxid) => void outstanding.push(zxid),
+          ack: () => {},
+          ackThrough: () => {},
+          takeCommittable: () => outstanding.splice(0),
+          get outstandingCount() {
+            return outstanding.length;
+          },
+          get lastOutstanding() {
+            return outstanding.at(-1);
+          },
+          acksOf: () => undefined,
+        };
+      },
+    };
+    const r = runSimulation(7, { overrides: { seams: sloppy } });
+    expect(r.ok).toBe(false);
+    expect(r.violations.map((v) => v.property)).toContain("committed txns are on a quorum");
+  });
+
+  // A wrong vote order is mostly *not* caught this way: discovery aborts a leader when a more recent follower
+  // ACKs its epoch (ACKEPOCH "follower is ahead"), so a bad order costs progress only in narrow cases and never
+  // safety. Lab 9 judges the vote order against totalOrderPredicate on generated votes instead.
+});
