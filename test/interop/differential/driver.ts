@@ -281,6 +281,22 @@ export async function runScript(host: string, port: number, steps: readonly Step
       }
     }
 
+    if (step.kind === "pipeline") {
+      if (slot.conn === null) mine.push({ t: "closed" });
+      else {
+        const sent: Array<{ xid: number; sequential: boolean }> = [];
+        for (const req of step.reqs) {
+          const xid = slot.nextXid++;
+          sendRequest(slot, xid, opcodeOf(req), req);
+          sent.push({ xid, sequential: req.op === "create" && (req.flags === 2 || req.flags === 3 || req.flags === 6) });
+        }
+        for (const { xid, sequential } of sent) {
+          if (slot.conn === null) break;
+          await readUntilReply(slot, xid, mine, sequential);
+        }
+      }
+    }
+
     // The barrier: a ping on every open session; everything before its pong belongs to this step.
     const open = [...slots.entries()].filter(([, s]) => s.conn !== null && s.sessionId !== 0n).sort(([a], [b]) => a - b);
     for (const [, s] of open) s.conn!.send((w) => w.writeInt(pingXid).writeInt(11));

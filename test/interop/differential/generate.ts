@@ -253,7 +253,15 @@ export function generateScript(seed: number, options: GenerateOptions): Step[] {
     } else if (roll < 0.045) {
       // A reconnect while the old socket is still open: the server must close the old one.
       reattach(slot, rng.chance(0.9) ? "right" : "wrong");
-    } else if (roll < 0.049) {
+    } else if (roll < 0.075) {
+      // Requests in flight together (no auth, closeSession or setWatches: those change the connection itself).
+      const reqs: Req[] = [];
+      while (reqs.length < 2 + rng.int(5)) {
+        const req = request();
+        if (req.op !== "auth" && req.op !== "ping") reqs.push(req);
+      }
+      emit({ kind: "pipeline", slot, reqs });
+    } else if (roll < 0.079) {
       emit({ kind: "request", slot, req: { op: "raw", code: rng.pick([0, 10, 23, 99, 102, 108, 200, -5, -9]), body: "" } });
       slots[slot] = { kind: "detached", since: steps.length };
     } else {

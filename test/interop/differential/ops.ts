@@ -145,6 +145,11 @@ export type Step =
       readonly setWatches: Extract<Req, { op: "setWatches" }> | null;
     }
   | { readonly kind: "request"; readonly slot: number; readonly req: Req; readonly xid?: number }
+  /**
+   * Several requests sent back to back before any reply is read: the server must answer them in order, and writes
+   * must be prepared against the writes still in flight ahead of them (Apache's outstandingChanges).
+   */
+  | { readonly kind: "pipeline"; readonly slot: number; readonly reqs: readonly Req[] }
   /** The client drops its socket without closeSession. */
   | { readonly kind: "drop"; readonly slot: number };
 
