@@ -77,6 +77,7 @@ export class ClientConnection implements Watcher {
     maxFrameBytes: number,
     nowMs: number,
     private readonly sentCounters: SentCounters = { packets: 0, watchBytes: 0 },
+    private readonly allows: typeof aclAllows = aclAllows,
   ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     this.authIds = [{ scheme: "ip", id: transport.remoteAddress }];
@@ -110,7 +111,7 @@ export class ClientConnection implements Watcher {
 
   /** Watcher: Apache checks READ on the node's ACL before delivering a notification (NIOServerCnxn.process). */
   mayRead(acl: readonly ACL[]): boolean {
-    return aclAllows(acl, perms.read, this.authIds);
+    return this.allows(acl, perms.read, this.authIds);
   }
 
   /** Watcher: a notification goes out at once, ahead of the reply that caused it (the ordering guarantee). */

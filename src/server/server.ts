@@ -40,13 +40,13 @@ import {
   type EventTypeName,
 } from "../proto/index.ts";
 import { JuteDecodeError } from "../proto/jute.ts";
-import { aclAllows, authInfoOrder, authUserName, authenticate, maskDigests } from "../tree/acl.ts";
+import { authInfoOrder, authUserName, authenticate, maskDigests } from "../tree/acl.ts";
 import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { childPath } from "../tree/paths.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
 import { ClientConnection, type Transport } from "./connection.ts";
-import { Preparer } from "./prepare.ts";
+import { Preparer, referenceAclFunctions, type AclFunctions } from "./prepare.ts";
 import { encodeFrame, encodeReply } from "./replies.ts";
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from "./requests.ts";
 import { SessionTracker, sessionPassword, sessionPasswordBytes } from "./sessions.ts";
@@ -104,6 +104,8 @@ export interface ServerOptions {
   readonly createPreparer?: (tree: DataTree, extendedTypesEnabled: boolean) => Preparer;
   /** How a stored stat is shown to clients (a seam: lab 2 plugs the learner's `clientStat` in here). */
   readonly statView?: typeof clientStat;
+  /** The ACL check and fixup, for every read, write and notification (a seam: lab 6 plugs the learner's in here). */
+  readonly acl?: Partial<AclFunctions>;
 }
 
 /** A request in the FIFO. */
@@ -139,6 +141,7 @@ export class ZooKeeperServer {
   /** What `mntr` reports beyond ServerStats. */
   readonly metrics = new ServerMetrics();
   private readonly preparer: Preparer;
+  private readonly acl: AclFunctions;
   private readonly sessionConnections = new Map<bigint, ClientConnection>();
   private readonly fifo: Pending[] = [];
   private epoch = 0;
@@ -149,11 +152,12 @@ export class ZooKeeperServer {
 
   constructor(readonly options: ServerOptions) {
     this.watches = options.watchManager ?? new WatchManager();
+    this.acl = { ...referenceAclFunctions, ...options.acl };
     this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, statView: options.statView });
     this.tree.setWatchTrigger(this.watches.onTreeEvent);
     const now = options.clock.nowMs();
     this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
-    this.preparer = (options.createPreparer ?? ((tree, ext) => new Preparer(tree, ext)))(this.tree, options.extendedTypesEnabled);
+    this.preparer = (options.createPreparer ?? ((tree, ext) => new Preparer(tree, ext, this.acl)))(this.tree, options.extendedTypesEnabled);
     const sent = this.metrics.sent;
     this.watches.onTriggered = (type, watchers) => this.metrics.watchersReached[type].add(watchers);
     this.stats = {
@@ -194,7 +198,7 @@ export class ZooKeeperServer {
 
   /** A client connected (the TCP listener calls this for every accepted socket). */
   accept(transport: Transport): ClientConnection {
-    const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs(), this.metrics.sent);
+    const conn = new ClientConnection(transport, this.options.maxFrameBytes, this.options.clock.nowMs(), this.metrics.sent, this.acl.allows);
     this.connections.add(conn);
     // While throttled nobody is read, newcomers included (globalOutstandingLimit bounds the FIFO).
     if (this.throttled) transport.pause();
@@ -567,7 +571,7 @@ export class ZooKeeperServer {
         const path = request.path;
         const node = this.tree.getNode(path);
         if (node === undefined) return failure(xid, zxid, "noNode");
-        if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
+        if (!this.acl.allows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
         if (request.watch) this.watches.addWatch(request.op === "getData" ? "data" : "child", path, conn);
         const stat = this.tree.statOf(node);
         if (request.op === "getData") {
@@ -586,8 +590,8 @@ export class ZooKeeperServer {
         if (request.path === null) return failure(xid, zxid, "marshallingError");
         const node = this.tree.getNode(request.path);
         if (node === undefined) return failure(xid, zxid, "noNode");
-        if (!aclAllows(node.acl, perms.read | perms.admin, conn.authIds)) return failure(xid, zxid, "noAuth");
-        const acl = aclAllows(node.acl, perms.admin, conn.authIds) ? [...node.acl] : maskDigests(node.acl);
+        if (!this.acl.allows(node.acl, perms.read | perms.admin, conn.authIds)) return failure(xid, zxid, "noAuth");
+        const acl = this.acl.allows(node.acl, perms.admin, conn.authIds) ? [...node.acl] : maskDigests(node.acl);
         return encodeReply(xid, zxid, 0, (w) => GetACLResponse.write(w, { acl, stat: this.tree.statOf(node) }));
       }
       case "sync":
@@ -597,7 +601,7 @@ export class ZooKeeperServer {
         const path = request.path;
         const node = this.tree.getNode(path);
         if (node === undefined) return failure(xid, zxid, "noNode");
-        if (!aclAllows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
+        if (!this.acl.allows(node.acl, perms.read, conn.authIds)) return failure(xid, zxid, "noAuth");
         const totalNumber = this.tree.descendantCount(path);
         return encodeReply(xid, zxid, 0, (w) => GetAllChildrenNumberResponse.write(w, { totalNumber }));
       }
@@ -713,7 +717,7 @@ export class ZooKeeperServer {
     for (const op of ops) {
       // getData/getChildren answer NONODE, NOAUTH, or their data, each on its own (FinalRequestProcessor, multiRead).
       const node = op.path === null ? undefined : this.tree.getNode(op.path);
-      const err = node === undefined ? errorCodes.noNode : aclAllows(node.acl, perms.read, conn.authIds) ? 0 : errorCodes.noAuth;
+      const err = node === undefined ? errorCodes.noNode : this.acl.allows(node.acl, perms.read, conn.authIds) ? 0 : errorCodes.noAuth;
       if (err !== 0 || node === undefined) {
         MultiHeader.write(w, { type: opCodes.error, done: false, err });
         ErrorResponse.write(w, { err });
