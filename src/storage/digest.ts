@@ -64,8 +64,13 @@ export function wrapDigest(sum: bigint): bigint {
   return BigInt.asIntN(64, sum);
 }
 
-/** The digest of a node held by the tree, cached while the node does not change. */
+/**
+ * Digests of recently hashed tree nodes, valid while the node does not change. Small on purpose: what repeats is
+ * a parent hashed for each of its new children, one txn after another; a cache over every node (a WeakMap) made
+ * the garbage collector's work grow with the tree.
+ */
 interface CachedDigest {
+  node: ZNode;
   mzxid: bigint;
   pzxid: bigint;
   version: number;
@@ -74,13 +79,15 @@ interface CachedDigest {
   data: Buffer | null;
   digest: bigint;
 }
-const cache = new WeakMap<ZNode, CachedDigest>();
+const cache = new Map<string, CachedDigest>();
+const cacheEntriesMax = 256;
 
 export function znodeDigest(path: string, node: ZNode): bigint {
   const s = node.stat;
-  const hit = cache.get(node);
+  const hit = cache.get(path);
   if (
     hit !== undefined &&
+    hit.node === node &&
     hit.mzxid === s.mzxid &&
     hit.pzxid === s.pzxid &&
     hit.version === s.version &&
@@ -91,7 +98,19 @@ export function znodeDigest(path: string, node: ZNode): bigint {
     return hit.digest;
   }
   const digest = nodeDigest(path, node.data, s);
-  cache.set(node, { mzxid: s.mzxid, pzxid: s.pzxid, version: s.version, cversion: s.cversion, aversion: s.aversion, data: node.data, digest });
+  if (hit !== undefined) {
+    hit.node = node;
+    hit.mzxid = s.mzxid;
+    hit.pzxid = s.pzxid;
+    hit.version = s.version;
+    hit.cversion = s.cversion;
+    hit.aversion = s.aversion;
+    hit.data = node.data;
+    hit.digest = digest;
+  } else {
+    if (cache.size >= cacheEntriesMax) cache.clear();
+    cache.set(path, { node, mzxid: s.mzxid, pzxid: s.pzxid, version: s.version, cversion: s.cversion, aversion: s.aversion, data: node.data, digest });
+  }
   return digest;
 }
 
