@@ -24,10 +24,15 @@ export interface ValueOrigin {
 
 /** Runs a schema; on failure throws a ConfigError with the schema's own message. */
 export function parseValue<T>(schema: ValueSchema<T>, origin: ValueOrigin): T {
+  // lab 10.1: a zoo.cfg value: run the key's zod schema; the error names the key, the value and what is allowed
+  //   Give the text to `schema.safeParse` (never `parse`: we want the issue, not zod's own error). On success return
+  //   the typed data. On failure throw `invalidValue(source, key, value, problem, line)` (errors.ts), where
+  //   `problem` is the first issue's message — the schema's own "expected a port number from 1 to 65535".
   const result = schema.safeParse(origin.value);
   if (result.success) return result.data;
   const problem = result.error.issues[0]?.message ?? "not accepted";
   throw invalidValue(origin.source, origin.key, origin.value, problem, origin.line);
+  // end lab 10.1
 }
 
 /**

@@ -115,11 +115,15 @@ export interface QuorumConfig {
 
 /** Hierarchical when the file has `group.x` lines, majority otherwise (Apache QuorumPeerConfig.createQuorumVerifier). */
 export function verifierFromConfig(config: QuorumConfig): QuorumVerifier {
+  // lab 10.2: the quorum from server.x, group.x and weight.x lines; observers never vote
+  //   Servers whose role is "observer" are the verifier's observers. Without group.x lines: a majorityVerifier of
+  //   the participants. With them: a hierarchicalVerifier of the groups and the weight.x lines (as [id, weight]).
   const observers = config.servers.filter((s) => s.role === "observer").map((s) => s.id);
   if (config.quorumGroups.length === 0) {
     return majorityVerifier(config.servers.filter((s) => s.role === "participant").map((s) => s.id), observers);
   }
   return hierarchicalVerifier(config.quorumGroups, config.serverWeights.map((w) => [w.serverId, w.weight] as const), observers);
+  // end lab 10.2
 }
 
 /** Human-readable, for logs and timelines: "majority of 1,2,3 (observers 4)". */

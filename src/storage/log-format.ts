@@ -97,6 +97,15 @@ type RecordAt =
  * reaches the end of the file, so "not enough bytes" means a short file rather than "read more".
  */
 function recordAt(buf: Buffer, offset: number, base: number, atEof: boolean, entryBytesMax: number): RecordAt {
+  // lab 10.4: where the log ends: torn tails end it, a CRC mismatch is corruption
+  //   An entry is crc (long), length (int), body, 0x42. Judge the entry at `offset` (file position base + offset):
+  //   - no bytes left at the end of the file: the end ("end of file"); fewer than 12 header bytes: read more, or
+  //     at the end of the file an end that is torn unless those bytes are all zeros (zerosFrom: the end of buf);
+  //   - length 0: the end (preallocated zeros when crc is 0 too, else torn), zerosFrom right after the 12 bytes;
+  //   - length < 0 or > entryBytesMax: corrupt; a body running past the buffer: read more, or torn at the end of
+  //     the file; a missing 0x42: torn, zerosFrom after the entry;
+  //   - the body's adler32 differs from crc: corrupt (it was written whole once, so this is damage);
+  //   - otherwise an entry; `next` is the offset just after its 0x42.
   const available = buf.length - offset;
   const position = base + offset;
   if (available === 0 && atEof) return { kind: "end", torn: false, zerosFrom: position, reason: "end of file" };
@@ -132,6 +141,7 @@ function recordAt(buf: Buffer, offset: number, base: number, atEof: boolean, ent
     return { kind: "corrupt", reason: `CRC mismatch: entry says 0x${crc.toString(16)}, its ${length} bytes sum to 0x${actual.toString(16)}` };
   }
   return { kind: "entry", body, next: offset + total };
+  // end lab 10.4
 }
 
 /** The offset of the first non-zero byte in `[from, source.size)`, or -1. */

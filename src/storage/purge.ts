@@ -32,6 +32,11 @@ export async function snapshotLooksValid(disk: Disk, name: string): Promise<bool
 }
 
 export async function planPurge(snapDisk: Disk, logDisk: Disk, retainCount: number): Promise<PurgePlan> {
+  // lab 10.5: autopurge: keep the newest N valid snapshots and every log needed to replay them
+  //   Refuse retainCount < 3 (purgeRetainCountMin) with a RangeError. List the snapshots newest first and keep
+  //   the first retainCount that `snapshotLooksValid`; none: purge nothing (leastZxid null). Else S = the zxid of
+  //   the oldest kept one: remove snapshots below S (oldest first), and logs below S except the ones
+  //   `logsFrom(logs, S)` says hold txns after S (the newest log starting at or before S).
   if (retainCount < purgeRetainCountMin) throw new RangeError(`count should be greater than or equal to ${purgeRetainCountMin}`);
   const snapshots = sortByZxid(await snapDisk.list(), snapshotFilePrefix).reverse();
   const retained: NamedZxid[] = [];
@@ -49,6 +54,7 @@ export async function planPurge(snapDisk: Disk, logDisk: Disk, retainCount: numb
     removeSnapshots: snapshots.filter((s) => s.zxid < leastZxid).reverse(),
     removeLogs: logs.filter((log) => log.zxid < leastZxid && !needed.has(log.name)),
   };
+  // end lab 10.5
 }
 
 export interface PurgeReport {

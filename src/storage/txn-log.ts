@@ -119,12 +119,18 @@ interface OpenLog {
  * multiple of it beyond the position). A new log is therefore `preAllocSize + 16` bytes.
  */
 export function paddedFileSize(position: number, fileSize: number, preAllocSize: number): number {
+  // lab 10.3: preallocate the log: within 4 KB of the end, grow by preAllocSize
+  //   preAllocSize 0 means no preallocation: keep the size. Keep it too while position + 4096 (preAllocSlackBytes)
+  //   is still below the file size. Otherwise grow by preAllocSize — or, when the position is already past the
+  //   end, to the multiple of preAllocSize just above position + preAllocSize (Apache FilePadding). The new bytes
+  //   are zeros: that is how a reader finds the end of the log.
   if (preAllocSize <= 0 || position + preAllocSlackBytes < fileSize) return fileSize;
   if (position > fileSize) {
     const size = position + preAllocSize;
     return size - (size % preAllocSize);
   }
   return fileSize + preAllocSize;
+  // end lab 10.3
 }
 
 export class DiskTxnLog implements TxnLog {
