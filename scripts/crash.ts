@@ -1,10 +1,11 @@
 /**
- * `npm run crash [-- --kills N] [--seed S] [--keep]`: the long crash test. The server runs as a child process;
- * a writer pipelines writes; the server is SIGKILLed at seeded random moments and restarted on the same dataDir;
- * after every restart every acknowledged write must be there and nothing half-applied (see
- * test/storage/support/crash-run.ts). Prints the seed first: the same seed replays the same schedule.
+ * `npm run crash [-- --kills N] [--seed S] [--keep] [--memory]`: the long crash test. The server runs as a child
+ * process; a writer pipelines writes; the server is SIGKILLed at seeded random moments and restarted on the same
+ * dataDir; after every restart every acknowledged write must be there and nothing half-applied (see
+ * test/storage/support/crash-run.ts). With --memory the server runs in this process on the in-memory disk and
+ * crashes are power losses and torn writes instead. Prints the seed first: the same seed replays the same schedule.
  */
-import { crashRun, CrashCheckError } from "../test/storage/support/crash-run.ts";
+import { crashRun, CrashCheckError, memoryDriver } from "../test/storage/support/crash-run.ts";
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
@@ -15,9 +16,11 @@ async function main(): Promise<number> {
   const seed = Number(option("seed") ?? Math.floor(Math.random() * 2 ** 31));
   const kills = Number(option("kills") ?? 200);
   const keep = process.argv.includes("--keep");
-  console.log(`seed ${seed} (replay: npm run crash -- --seed ${seed} --kills ${kills})`);
+  const memory = process.argv.includes("--memory");
+  console.log(`seed ${seed} (replay: npm run crash -- --seed ${seed} --kills ${kills}${memory ? " --memory" : ""})`);
   try {
-    const report = await crashRun({ seed, kills, keepDataDir: keep, log: (line) => console.log(line) });
+    const driver = memory ? memoryDriver({ sessionTimeoutMs: 3000, snapCount: 60, preAllocSizeKb: 8 }, seed) : undefined;
+    const report = await crashRun({ seed, kills, keepDataDir: keep, log: (line) => console.log(line), ...(memory ? { writeMsMin: 20, writeMsMax: 150, windowOps: 100 } : {}) }, driver);
     console.log(
       `OK: ${report.kills} kills in ${(report.elapsedMs / 1000).toFixed(1)} s; ${report.acked} acknowledged writes all present; ` +
         `${report.sent - report.acked} unacknowledged (${report.unackedSurvived} of them survived whole, the rest left no trace); ` +
