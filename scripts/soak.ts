@@ -14,7 +14,7 @@ import { fork } from "node:child_process";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeFailure, runSimulation, writeTimeline, type SimulationResult } from "../src/sim/index.ts";
+import { describeFailure, livenessBudgetMsDefault, runSimulation, writeTimeline, type SimulationResult } from "../src/sim/index.ts";
 
 interface Options {
   readonly seeds: number;
@@ -26,7 +26,7 @@ interface Options {
 /** Counters summed over runs. */
 type Tally = Record<string, number>;
 
-type FromWorker = { kind: "done"; seed: number; ok: boolean; tally: Tally; failure?: string } | { kind: "idle" };
+type FromWorker = { kind: "done"; seed: number; ok: boolean; tally: Tally; recoveryMs: number | null; failure?: string } | { kind: "idle" };
 type ToWorker = { kind: "run"; seed: number } | { kind: "stop" };
 
 const timelineDir = join(tmpdir(), "zkbook-sim");
@@ -55,10 +55,11 @@ function tallyOf(r: SimulationResult): Tally {
 
 function runOne(seed: number): FromWorker {
   const r = runSimulation(seed);
-  if (r.ok) return { kind: "done", seed, ok: true, tally: tallyOf(r) };
+  const recoveryMs = r.liveness.progressAtMs === null ? null : r.liveness.progressAtMs - r.liveness.healedAtMs;
+  if (r.ok) return { kind: "done", seed, ok: true, tally: tallyOf(r), recoveryMs };
   const written = writeTimeline(r, timelineDir);
   const failure = `${describeFailure(r)}\n  replay: SEED=${seed} npm run soak\n  timeline: ${written.textPath}\n            ${written.htmlPath}`;
-  return { kind: "done", seed, ok: false, tally: tallyOf(r), failure };
+  return { kind: "done", seed, ok: false, tally: tallyOf(r), recoveryMs, failure };
 }
 
 function worker(): void {
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const total: Tally = {};
   const failures: string[] = [];
+  let slowest = { ms: 0, seed: -1 };
   let next = opts.from;
   const end = opts.from + opts.seeds;
   let done = 0;
@@ -124,7 +126,9 @@ async function main(): Promise<void> {
     console.log(`per run: ${avg("elections")} elections, ${avg("established")} established epochs, ${avg("commits")} txns applied, ${avg("crashes")} crashes, ${avg("events")} events, ${avg("virtualMs")} virtual ms`);
     console.log(`syncs: DIFF ${total.DIFF ?? 0}, TRUNC ${total.TRUNC ?? 0} (in ${total["runs with TRUNC"] ?? 0} runs), SNAP ${total.SNAP ?? 0} (in ${total["runs with SNAP"] ?? 0} runs); torn log tails recovered: ${total["torn tails recovered"] ?? 0}`);
     console.log(`client syncs answered: ${total["client syncs"] ?? 0}, stale (missed a write committed before them — the notes' caveat on leader change): ${total["stale syncs"] ?? 0}`);
-    console.log(`mean time from heal to a quorum commit: ${avg("recovery ms (sum)")} virtual ms`);
+    console.log(
+      `time from heal to a quorum commit: mean ${avg("recovery ms (sum)")} virtual ms, worst ${slowest.ms.toFixed(0)} ms (seed ${slowest.seed}; the budget is ${livenessBudgetMsDefault} ms)`,
+    );
   };
 
   const script = fileURLToPath(import.meta.url);
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
         if (m.kind === "done") {
           done++;
           for (const [k, v] of Object.entries(m.tally)) total[k] = (total[k] ?? 0) + v;
+          if (m.recoveryMs !== null && m.recoveryMs > slowest.ms) slowest = { ms: m.recoveryMs, seed: m.seed };
           if (!m.ok) {
             failures.push(m.failure!);
             console.error(`\nFAILED ${m.failure}\n`);

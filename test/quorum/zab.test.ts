@@ -262,8 +262,10 @@ describe("liveness: PING, syncLimit and initLimit", () => {
   });
 
   it("a leader that hears from no quorum for syncLimit ticks steps down", () => {
-    const pump = established(); // tickTime 100 ms, syncLimit 5
-    pump.advance(1_000); // in the main loop: from now on each packet moves the deadline to syncLimit from then
+    const pump = established(); // tickTime 100 ms, syncLimit 5, initLimit 10
+    // Well past the initial initLimit + syncLimit grace: only the learners' PINGs keep the leader leading.
+    pump.advance(3_000);
+    expect(pump.asLeader(1).stopped).toBeNull();
     const silentAt = pump.now;
     const silent = (w: { from: number }) => w.from !== 1;
     pump.advance(400, 10, silent);
