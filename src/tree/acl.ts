@@ -112,6 +112,13 @@ function validStoredId(id: Id): boolean {
  * (PrepRequestProcessor.fixupACL). Returns null for an invalid ACL (the caller answers INVALIDACL).
  */
 export function fixupAcl(requested: readonly ACL[] | null, authIds: readonly Id[]): ACL[] | null {
+  // lab 6.2: the auth scheme and ACL validation
+  //   Return null (the server answers INVALIDACL) for a null or empty list, or if any entry is invalid; else the
+  //   ACL to store. Drop duplicate entries first (dedupeAcl). An entry with a null id or scheme is invalid. An
+  //   `auth` entry stands for "whoever I am authenticated as": replace it with one entry per digest id in authIds,
+  //   with the same perms (an ip id does not count: it is not a user); no digest id at all → null. Any other entry
+  //   is kept as it is if validStoredId(id) says it is well-formed (world:anyone, digest user:hash, ip addr[/bits];
+  //   never super), and makes the whole ACL invalid otherwise.
   if (requested === null || requested.length === 0) return null;
   const unique = dedupeAcl(requested);
   const result: ACL[] = [];
@@ -130,6 +137,7 @@ export function fixupAcl(requested: readonly ACL[] | null, authIds: readonly Id[
     }
   }
   return result;
+  // end lab 6.2
 }
 
 function dedupeAcl(acl: readonly ACL[]): ACL[] {
@@ -150,6 +158,12 @@ function dedupeAcl(acl: readonly ACL[]): ACL[] {
  * (ZooKeeperServer.checkACL: an empty ACL allows everything; `super` passes everything; `world:anyone` matches all.)
  */
 export function aclAllows(acl: readonly ACL[], perm: number, authIds: readonly Id[]): boolean {
+  // lab 6.1: checking an ACL: schemes, ids and permission bits
+  //   An empty ACL allows everything, and a caller with a `super` id passes every check. Otherwise look for an
+  //   entry that has at least one of the bits of `perm` (READ|ADMIN asks "either") and whose id matches one of
+  //   the caller's: world:anyone matches everybody; digest matches an authenticated digest id exactly
+  //   (user:hash); ip matches the caller's ip id if ipMatches(callerAddress, entryId) — the entry may be a
+  //   network like 10.0.0.0/8. Schemes must be equal: a digest entry never matches an ip id.
   if (acl.length === 0) return true;
   for (const id of authIds) if (id.scheme === "super") return true;
   for (const entry of acl) {
@@ -163,6 +177,7 @@ export function aclAllows(acl: readonly ACL[], perm: number, authIds: readonly I
     }
   }
   return false;
+  // end lab 6.1
 }
 
 /** getACL without ADMIN hides digest hashes: `user:hash` → `user:x` (FinalRequestProcessor). */

@@ -127,6 +127,48 @@ export const labs: readonly LabInfo[] = [
     ],
   },
   {
+    number: 6,
+    slug: "06-caveats",
+    title: "Caveats: ACLs, locks, and masters that come back",
+    chapter: "06-caveats.md",
+    read: [
+      "chapters/06-caveats.md — ACLs and their schemes, the lock recipe and the herd effect, a master whose session expired, sync",
+      "Book chapter 6, \"ZooKeeper Caveats\": \"Using ACLs\", \"Recovering Sessions\", \"Order in the Presence of Hidden Channels\"; the ZooKeeper recipes page, \"Locks\" and \"Shared Locks\"",
+    ],
+    exercises: [
+      {
+        id: "6.1",
+        title: "checking an ACL: schemes, ids and permission bits",
+        hint: "Three early answers: acl.length === 0 → true; a caller id with scheme \"super\" → true. Then for each entry with (entry.perms & perm) !== 0: world:anyone → true; otherwise compare with each caller id of the same scheme — digest: the ids are equal; ip: ipMatches(callerId.id, entry.id.id). Nothing matched → false.",
+      },
+      {
+        id: "6.2",
+        title: "the auth scheme and ACL validation",
+        hint: "null or [] → null. For each entry of dedupeAcl(requested): scheme \"auth\" → push {perms, id: digestId} for every digest id in authIds (none → return null); validStoredId(id) → push it as it is; anything else → return null.",
+      },
+      {
+        id: "6.3",
+        title: "the lock recipe: an ephemeral sequential node, and a watch on the node just before it",
+        hint: "Create: retry(async () => { if (createdBefore) { const mine = findProtected(await getChildren(path), guid); if (mine) return joinPath(path, mine); } createdBefore = true; return create(...) }). Wait: sorted = children.filter(kindOf).sort(bySequence); blocking = this.blocker(sorted, index); a getData watch on that one node; NoNodeError → continue.",
+      },
+      {
+        id: "6.4",
+        title: "the read–write lock rule: a reader waits only for earlier writers, a writer for everyone earlier",
+        hint: "If kindOf(sorted[ourIndex]) is \"write\": sorted[ourIndex - 1] (undefined at index 0). For a reader, walk back from ourIndex - 1 and return the first name whose kind is \"write\"; none → undefined.",
+      },
+      {
+        id: "6.5",
+        title: "a master whose session expired must not act as master",
+        hint: "client.onStateChange((state) => { if (state.kind === \"expired\" || state.kind === \"closed\") this.stop(...) }). Do nothing on \"connecting\": a disconnected client keeps its session if it reconnects in time.",
+      },
+      {
+        id: "6.6",
+        title: "sync before a read that must see another client's write",
+        hint: "await client.sync(statusOf(task)); then const { data } = await client.getData(statusOf(task)); return data?.toString() ?? \"\".",
+      },
+    ],
+  },
+  {
     number: 7,
     slug: "07-wire-protocol",
     title: "The wire protocol: jute records and frames",
@@ -152,44 +194,6 @@ export const labs: readonly LabInfo[] = [
         id: "7.4",
         title: "cut frames out of the byte stream, refusing an oversize length before its body arrives",
         hint: "Simplest correct version: Buffer.concat the pending chunks, read the length at offset 0, and slice. Decide on oversize as soon as the 4 length bytes are in — a lying peer must not make you wait for (or buffer) a gigabyte.",
-      },
-    ],
-  },
-  {
-    number: 10,
-    slug: "10-running",
-    title: "Running ZooKeeper: configuration and storage",
-    chapter: "10-running.md",
-    read: [
-      "chapters/10-running.md — zoo.cfg and its keys, the ensemble lines, the transaction log and snapshots on disk, autopurge",
-      "Book chapter 10, \"Running ZooKeeper\" (Configuring a ZooKeeper Server: the configuration table; Configuring a ZooKeeper Ensemble; Managing Disk Usage; Cleaning Up); notes 第10章 (预分配 with \\0, 快照)",
-      "docs: reference/zookeeper-3.8-wire-and-internals.md §5 (log and snapshot files) and §6 (quorum verifiers)",
-    ],
-    exercises: [
-      {
-        id: "10.1",
-        title: "a zoo.cfg value: run the key's zod schema; the error names the key, the value and what is allowed",
-        hint: "const result = schema.safeParse(origin.value); if (result.success) return result.data; throw invalidValue(origin.source, origin.key, origin.value, result.error.issues[0]?.message ?? \"not accepted\", origin.line).",
-      },
-      {
-        id: "10.2",
-        title: "the quorum from server.x, group.x and weight.x lines; observers never vote",
-        hint: "observers = servers with role \"observer\"; no quorumGroups → majorityVerifier(participant ids, observers); else hierarchicalVerifier(quorumGroups, serverWeights.map((w) => [w.serverId, w.weight] as const), observers).",
-      },
-      {
-        id: "10.3",
-        title: "preallocate the log: within 4 KB of the end, grow by preAllocSize",
-        hint: "if (preAllocSize <= 0 || position + preAllocSlackBytes < fileSize) return fileSize; if (position > fileSize) { const size = position + preAllocSize; return size - (size % preAllocSize); } return fileSize + preAllocSize.",
-      },
-      {
-        id: "10.4",
-        title: "where the log ends: torn tails end it, a CRC mismatch is corruption",
-        hint: "Go step by step: available bytes; crc = readBigInt64BE, length = readInt32BE(+8); length 0 → end (torn unless crc is 0); bad length → corrupt; short → needMore or torn at EOF; buf[offset+12+length] !== 0x42 → torn; adler32(body) !== crc → corrupt; else { kind: \"entry\", body, next: offset + 13 + length }.",
-      },
-      {
-        id: "10.5",
-        title: "autopurge: keep the newest N valid snapshots and every log needed to replay them",
-        hint: "snapshots = sortByZxid(list, \"snapshot\").reverse(); keep valid ones up to retainCount; leastZxid = the last kept; needed = logsFrom(logs, leastZxid); remove snapshots with zxid < leastZxid (oldest first) and logs with zxid < leastZxid that are not needed.",
       },
     ],
   },

@@ -3,9 +3,10 @@
  * client wrapper that injects CONNECTIONLOSS where the book says it can happen (a request lost before or
  * after the server applied it).
  */
+import assert from "node:assert/strict";
 import { createClient, ConnectionLossError, type ZooKeeperClient } from "#src/client/index.ts";
 import type { CheckContext } from "#src/workbook/checks.ts";
-import type { ServerOptions } from "#src/server/index.ts";
+import type { RunningServer, ServerOptions } from "#src/server/index.ts";
 import { startTestServer } from "../support/zk-server.ts";
 
 export async function serverFor(lab: CheckContext, overrides: Partial<ServerOptions> = {}) {
@@ -71,4 +72,52 @@ export function withConnectionLoss(client: ZooKeeperClient, faults: readonly Fau
       };
     },
   }) as ZooKeeperClient & { readonly injected: number };
+}
+
+/** Waits until `probe()` gives equal actual and expected values; if it never does, fails showing the last pair. */
+export async function settles<T>(probe: () => Promise<{ actual: T; expected: T }> | { actual: T; expected: T }, message: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { actual, expected } = await probe();
+    try {
+      assert.deepEqual(actual, expected, message);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        Error.captureStackTrace(error as Error, settles); // point at the check that waited, not at this helper
+        throw error;
+      }
+    }
+    await sleep(15);
+  }
+}
+
+/** `promise`, or a failure saying what did not happen in time (sooner and clearer than the exercise's time limit). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string | (() => Promise<string> | string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    const result = await Promise.race([promise, late]);
+    if (result === "late") {
+      const error = new Error(`${typeof what === "string" ? what : await what()} (not within ${ms} ms)`);
+      Error.captureStackTrace(error, within);
+      throw error;
+    }
+    return result as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The paths the server holds watches on for `client`'s session (data and child tables), existing nodes only. */
+export function watchedBy(server: RunningServer, client: ZooKeeperClient): string[] {
+  const sessionId = client.session?.sessionId;
+  const paths = new Set<string>();
+  for (const conn of server.zk.connections) {
+    if (conn.sessionId !== sessionId) continue;
+    for (const path of server.zk.watches.data.pathsOf(conn)) paths.add(path);
+    for (const path of server.zk.watches.child.pathsOf(conn)) paths.add(path);
+  }
+  // A watch left on a node that is gone can never fire again: only watches on live nodes say who waits for whom.
+  return [...paths].filter((path) => server.zk.tree.getNode(path) !== undefined).sort();
 }

@@ -68,9 +68,16 @@ export class Master {
     this.report = options.report ?? quiet;
     // The session is this master's mandate: when it expires, stop being master for good (a new process,
     // with a new session, must run for master again).
+    // lab 6.5: a master whose session expired must not act as master
+    //   Subscribe to client.onStateChange((state) => ...). When state.kind is "expired" (the server ended the
+    //   session: /master went with it, and a backup may be master by now) or "closed", call this.stop(reason) at
+    //   once: every loop of the master checks this.active, so it stops assigning, for good — even when its
+    //   network comes back. "connecting" is not the end: the client is reconnecting, the session may well be
+    //   alive (a short disconnect), and a master that gave up then would leave the work to nobody.
     client.onStateChange((state) => {
       if (state.kind === "expired" || state.kind === "closed") this.stop(state.kind === "expired" ? "its session expired" : "it closed");
     });
+    // end lab 6.5
   }
 
   get currentState(): MasterState {

@@ -35,3 +35,22 @@ export function waitForStatus(client: ZooKeeperClient, task: string): Promise<st
     check().catch(reject);
   });
 }
+
+/**
+ * The result of a task that the caller has heard is done through another channel than ZooKeeper (the worker told
+ * it over HTTP, say). Its server may not have applied the worker's write yet — a follower is allowed to lag
+ * behind the leader — so a plain read could miss /status/<task>. sync first (book chapter 6, "Order in the
+ * Presence of Hidden Channels"; notes §6 sync).
+ */
+export async function readStatusAfterNotice(client: ZooKeeperClient, task: string): Promise<string> {
+  // lab 6.6: sync before a read that must see another client's write
+  //   client.sync(path) resolves once the server you are connected to has caught up with the leader as of the
+  //   moment of the call. Sync the status path, then read /status/<task> (statusOf(task)) and return its data as
+  //   a string. (Requests of one session are answered in order, so the read after the sync sees what the sync
+  //   caught up with.)
+  const path = statusOf(task);
+  await client.sync(path);
+  const { data } = await client.getData(path);
+  return data?.toString() ?? "";
+  // end lab 6.6
+}

@@ -21,11 +21,12 @@ import { joinPath, nodeName } from "../paths.ts";
 import { retry } from "../retry.ts";
 import {
   bySequence,
-  createProtected,
   deadlineFrom,
   deleteIfExists,
   ensurePath,
+  findProtected,
   newGuid,
+  protectedPrefix,
   untilDeadline,
   watchOnce,
   type RecipeOptions,
@@ -46,7 +47,8 @@ type Kind = "lock" | "read" | "write";
 /** The node that must go before `ours` may hold the lock, or undefined if it may hold it now. */
 type Blocker = (sorted: readonly string[], ourIndex: number) => string | undefined;
 
-const kindOf = (name: string): Kind | undefined => {
+/** The kind of a contender's node from its name (`_c_<guid>-write-0000000007` → "write"); undefined for others. */
+export const kindOf = (name: string): Kind | undefined => {
   const match = /-(lock|read|write)-\d+$/.exec(name);
   return match ? (match[1] as Kind) : undefined;
 };
@@ -54,10 +56,20 @@ const kindOf = (name: string): Kind | undefined => {
 /** Exclusive: the node just before ours, whatever it is. */
 const exclusiveBlocker: Blocker = (sorted, ourIndex) => (ourIndex === 0 ? undefined : sorted[ourIndex - 1]);
 
-/** Shared (a read lock): the last write node before ours. */
-const sharedBlocker: Blocker = (sorted, ourIndex) => {
+/**
+ * Read/write: `sorted` holds read and write nodes in sequence order, ours at `ourIndex`. The node we must wait for
+ * (and the only one we watch), or undefined when we may hold the lock now.
+ */
+export const readWriteBlocker: Blocker = (sorted, ourIndex) => {
+  // lab 6.4: the read–write lock rule: a reader waits only for earlier writers, a writer for everyone earlier
+  //   Use kindOf(name) ("read" | "write"). A writer excludes everybody: it waits for the node just before its
+  //   own, whatever that is (none before it: its turn). A reader shares with readers: it waits only for the
+  //   *last* write node before its own (the earlier writers go before that one anyway) and holds the lock
+  //   together with every reader around it; no writer before it: its turn.
+  if (kindOf(sorted[ourIndex]!) === "write") return exclusiveBlocker(sorted, ourIndex);
   for (let i = ourIndex - 1; i >= 0; i--) if (kindOf(sorted[i]!) === "write") return sorted[i];
   return undefined;
+  // end lab 6.4
 };
 
 class SequentialLock {
@@ -87,10 +99,8 @@ class SequentialLock {
     const policy = this.options.retryPolicy;
     const deadlineMs = deadlineFrom(options.timeoutMs);
     await ensurePath(this.client, this.path, policy);
-    const data = this.options.identifier ?? null;
-    this.ourPath = await createProtected(this.client, this.path, `${this.kind}-`, this.guid, data, "ephemeralSequential", policy);
     try {
-      await this.waitForTurn(deadlineMs);
+      await this.enqueueAndWait(deadlineMs);
       this.acquired = true;
     } catch (error) {
       // Timed out or failed: leave the queue, or we would block everyone after us.
@@ -101,9 +111,32 @@ class SequentialLock {
     }
   }
 
-  private async waitForTurn(deadlineMs: number | null): Promise<void> {
+  /** Joins the contenders (our node's path goes in `this.ourPath`) and resolves when it is our turn. */
+  private async enqueueAndWait(deadlineMs: number | null): Promise<void> {
+    // lab 6.3: the lock recipe: an ephemeral sequential node, and a watch on the node just before it
+    //   1. Create an "ephemeralSequential" node under this.path named protectedPrefix(this.guid) + `${this.kind}-`
+    //      (data: this.options.identifier ?? null); store its path in this.ourPath. A create that failed with
+    //      ConnectionLossError may have happened all the same: before creating again, look for the child whose
+    //      name carries your guid (findProtected) and take that one, or you leave an orphan that blocks everyone.
+    //      retry(fn, this.options.retryPolicy) calls fn again after a connection loss.
+    //   2. Then loop: list the children (retry again), keep those kindOf() knows, sort them bySequence and find
+    //      yours (missing: throw new NoNodeError(this.ourPath)). this.blocker(sorted, yourIndex) names the node
+    //      to wait for; undefined means the lock is yours: return. Watch that node only — not the whole list, or
+    //      every release wakes every waiter (the herd effect): getData with the watcher of watchOnce(), then
+    //      untilDeadline(fired, deadlineMs, "...") and look again. If it is gone before you set the watch
+    //      (NoNodeError), look again at once.
     const policy = this.options.retryPolicy;
-    const ourName = nodeName(this.ourPath!);
+    const prefix = protectedPrefix(this.guid);
+    let createdBefore = false;
+    this.ourPath = await retry(async () => {
+      if (createdBefore) {
+        const mine = findProtected(await this.client.getChildren(this.path), this.guid);
+        if (mine !== undefined) return joinPath(this.path, mine);
+      }
+      createdBefore = true;
+      return await this.client.create(joinPath(this.path, `${prefix}${this.kind}-`), this.options.identifier ?? null, { mode: "ephemeralSequential" });
+    }, policy);
+    const ourName = nodeName(this.ourPath);
     for (;;) {
       const contenders = (await retry(() => this.client.getChildren(this.path), policy))
         .filter((name) => kindOf(name) !== undefined)
@@ -122,6 +155,7 @@ class SequentialLock {
       }
       await untilDeadline(fired, deadlineMs, `waiting for ${this.path}`);
     }
+    // end lab 6.3
   }
 
   async release(): Promise<void> {
@@ -173,8 +207,8 @@ export class ReadWriteLock {
   readonly writeLock: SequentialLock;
 
   constructor(client: ZooKeeperClient, path: string, options: LockOptions = {}) {
-    this.readLock = new SequentialLock(client, path, "read", sharedBlocker, options);
-    this.writeLock = new SequentialLock(client, path, "write", exclusiveBlocker, options);
+    this.readLock = new SequentialLock(client, path, "read", readWriteBlocker, options);
+    this.writeLock = new SequentialLock(client, path, "write", readWriteBlocker, options);
   }
 }
 
