@@ -197,6 +197,44 @@ export const labs: readonly LabInfo[] = [
       },
     ],
   },
+  {
+    number: 10,
+    slug: "10-running",
+    title: "Running ZooKeeper: configuration and storage",
+    chapter: "10-running.md",
+    read: [
+      "chapters/10-running.md — zoo.cfg and its keys, the ensemble lines, the transaction log and snapshots on disk, autopurge",
+      "Book chapter 10, \"Running ZooKeeper\" (Configuring a ZooKeeper Server: the configuration table; Configuring a ZooKeeper Ensemble; Managing Disk Usage; Cleaning Up); notes 第10章 (预分配 with \\0, 快照)",
+      "docs: reference/zookeeper-3.8-wire-and-internals.md §5 (log and snapshot files) and §6 (quorum verifiers)",
+    ],
+    exercises: [
+      {
+        id: "10.1",
+        title: "a zoo.cfg value: run the key's zod schema; the error names the key, the value and what is allowed",
+        hint: "const result = schema.safeParse(origin.value); if (result.success) return result.data; throw invalidValue(origin.source, origin.key, origin.value, result.error.issues[0]?.message ?? \"not accepted\", origin.line).",
+      },
+      {
+        id: "10.2",
+        title: "the quorum from server.x, group.x and weight.x lines; observers never vote",
+        hint: "observers = servers with role \"observer\"; no quorumGroups → majorityVerifier(participant ids, observers); else hierarchicalVerifier(quorumGroups, serverWeights.map((w) => [w.serverId, w.weight] as const), observers).",
+      },
+      {
+        id: "10.3",
+        title: "preallocate the log: within 4 KB of the end, grow by preAllocSize",
+        hint: "if (preAllocSize <= 0 || position + preAllocSlackBytes < fileSize) return fileSize; if (position > fileSize) { const size = position + preAllocSize; return size - (size % preAllocSize); } return fileSize + preAllocSize.",
+      },
+      {
+        id: "10.4",
+        title: "where the log ends: torn tails end it, a CRC mismatch is corruption",
+        hint: "Go step by step: available bytes; crc = readBigInt64BE, length = readInt32BE(+8); length 0 → end (torn unless crc is 0); bad length → corrupt; short → needMore or torn at EOF; buf[offset+12+length] !== 0x42 → torn; adler32(body) !== crc → corrupt; else { kind: \"entry\", body, next: offset + 13 + length }.",
+      },
+      {
+        id: "10.5",
+        title: "autopurge: keep the newest N valid snapshots and every log needed to replay them",
+        hint: "snapshots = sortByZxid(list, \"snapshot\").reverse(); keep valid ones up to retainCount; leastZxid = the last kept; needed = logsFrom(logs, leastZxid); remove snapshots with zxid < leastZxid (oldest first) and logs with zxid < leastZxid that are not needed.",
+      },
+    ],
+  },
 ];
 
 export function labByNumber(n: number): LabInfo | undefined {
