@@ -34,7 +34,12 @@ export interface TxnHeader {
 
 /** zxid = epoch << 32 | counter (notes §9). */
 export function makeZxid(epoch: number, counter: number): bigint {
+  // lab 9.1: a zxid is the epoch in the high 32 bits and the counter in the low 32
+  //   Shift the epoch left by 32 bits and OR in the counter as an unsigned 32-bit number (`counter >>> 0`), all in
+  //   bigint. Then every zxid of a newer epoch is larger than any zxid of an older one, whatever its counter, and a
+  //   new leader starts at makeZxid(epoch, 0).
   return (BigInt(epoch) << 32n) | BigInt(counter >>> 0);
+  // end lab 9.1
 }
 export function zxidEpoch(zxid: bigint): number {
   return Number(zxid >> 32n);

@@ -198,6 +198,34 @@ export const labs: readonly LabInfo[] = [
     ],
   },
   {
+    number: 9,
+    slug: "09-internals",
+    title: "Internals: zxids, leader election, Zab, snapshots",
+    chapter: "09-internals.md",
+    read: [
+      "chapters/09-internals.md — zxids, fast leader election, Zab's propose/ACK/commit, observers, fuzzy snapshots",
+      "Book chapter 9, \"ZooKeeper Internals\" (Leader Elections; Zab: Broadcasting State Updates; Observers; Local Storage); notes 第9章 (群首选举, Zab, 观察者, 快照)",
+      "docs: reference/zookeeper-3.8-wire-and-internals.md §6 (election, Zab, quorum verifiers)",
+    ],
+    exercises: [
+      {
+        id: "9.1",
+        title: "a zxid is the epoch in the high 32 bits and the counter in the low 32",
+        hint: "(BigInt(epoch) << 32n) | BigInt(counter >>> 0). `>>> 0` makes the counter unsigned, so 0xffffffff stays in the low 32 bits.",
+      },
+      {
+        id: "9.2",
+        title: "fast leader election's vote order: peer epoch, then zxid, then server id; weight 0 never wins",
+        hint: "if (weight(candidate.leader) === 0) return false; compare peerEpoch, then zxid, each only when they differ; finally candidate.leader > current.leader.",
+      },
+      {
+        id: "9.3",
+        title: "the leader commits once a quorum has ACKed, strictly in zxid order",
+        hint: "for (const [zxid, acks] of this.outstanding) { if (!this.verifier.containsQuorum(acks)) break; out.push(zxid); } then delete each returned zxid from this.outstanding.",
+      },
+    ],
+  },
+  {
     number: 10,
     slug: "10-running",
     title: "Running ZooKeeper: configuration and storage",

@@ -51,10 +51,15 @@ export interface RecordedVote extends Vote {
 export type VoteOrder = (candidate: Candidate, current: Candidate, weight: (sid: number) => number) => boolean;
 
 export const totalOrderPredicate: VoteOrder = (candidate, current, weight) => {
+  // lab 9.2: fast leader election's vote order: peer epoch, then zxid, then server id; weight 0 never wins
+  //   Return whether `candidate` beats `current`. A candidate of weight 0 never does. Otherwise the higher
+  //   peerEpoch wins; with equal epochs the higher zxid (the most recent history, so nothing committed is lost);
+  //   with equal zxids the higher server id.
   if (weight(candidate.leader) === 0) return false;
   if (candidate.peerEpoch !== current.peerEpoch) return candidate.peerEpoch > current.peerEpoch;
   if (candidate.zxid !== current.zxid) return candidate.zxid > current.zxid;
   return candidate.leader > current.leader;
+  // end lab 9.2
 };
 
 /**

@@ -63,6 +63,10 @@ export class QuorumProposalTracker implements ProposalTracker {
   }
 
   takeCommittable(): bigint[] {
+    // lab 9.3: the leader commits once a quorum has ACKed, strictly in zxid order
+    //   Walk `this.outstanding` (zxid ascending) and collect the zxids whose ACK sets the verifier calls a quorum
+    //   (`this.verifier.containsQuorum`: it ignores observers and weighs hierarchical groups). Stop at the first one
+    //   without a quorum, even if later ones have one. Delete what you return from `outstanding`.
     const out: bigint[] = [];
     // Strictly in zxid order: stop at the first proposal without a quorum, even if later ones have one.
     for (const [zxid, acks] of this.outstanding) {
@@ -71,6 +75,7 @@ export class QuorumProposalTracker implements ProposalTracker {
     }
     for (const z of out) this.outstanding.delete(z);
     return out;
+    // end lab 9.3
   }
 
   acksOf(zxid: bigint): readonly number[] | undefined {
