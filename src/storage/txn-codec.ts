@@ -97,13 +97,13 @@ function writeTxnEntry(w: JuteWriter, header: TxnHeader, txn: Txn, digest: TxnDi
 function writeTxnRecord(w: JuteWriter, txn: Txn): void {
   switch (txn.kind) {
     case "create":
-      CreateTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], ephemeral: txn.ephemeral, parentCVersion: txn.parentCVersion });
+      CreateTxn.write(w, { path: txn.path, data: txn.data, acl: txn.acl as ACL[], ephemeral: txn.ephemeral, parentCVersion: txn.parentCVersion });
       return;
     case "createContainer":
-      CreateContainerTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], parentCVersion: txn.parentCVersion });
+      CreateContainerTxn.write(w, { path: txn.path, data: txn.data, acl: txn.acl as ACL[], parentCVersion: txn.parentCVersion });
       return;
     case "createTTL":
-      CreateTTLTxn.write(w, { path: txn.path, data: txn.data, acl: [...txn.acl], parentCVersion: txn.parentCVersion, ttl: txn.ttlMs });
+      CreateTTLTxn.write(w, { path: txn.path, data: txn.data, acl: txn.acl as ACL[], parentCVersion: txn.parentCVersion, ttl: txn.ttlMs });
       return;
     case "delete":
       DeleteTxn.write(w, { path: txn.path });
@@ -112,7 +112,7 @@ function writeTxnRecord(w: JuteWriter, txn: Txn): void {
       SetDataTxn.write(w, { path: txn.path, data: txn.data, version: txn.version });
       return;
     case "setACL":
-      SetACLTxn.write(w, { path: txn.path, acl: [...txn.acl], version: txn.version });
+      SetACLTxn.write(w, { path: txn.path, acl: txn.acl as ACL[], version: txn.version });
       return;
     case "check":
       CheckVersionTxn.write(w, { path: txn.path, version: txn.version });
@@ -121,7 +121,7 @@ function writeTxnRecord(w: JuteWriter, txn: Txn): void {
       CreateSessionTxn.write(w, { timeOut: txn.timeOutMs });
       return;
     case "closeSession":
-      CloseSessionTxn.write(w, { paths2Delete: [...txn.paths2Delete] });
+      CloseSessionTxn.write(w, { paths2Delete: txn.paths2Delete as string[] });
       return;
     case "error":
       ErrorTxn.write(w, { err: errorCodes[txn.err] });
