@@ -58,8 +58,14 @@ export const defaultRetryPolicy: RetryPolicy = {
 
 /** The wait before retry number `retry` (0-based). */
 export function retryDelayMs(policy: RetryPolicy, retry: number): number {
+  // lab 8.4: the retry delay: exponential backoff, capped, with jitter
+  //   Without jitter: delayMsInitial × multiplier^retry, but never more than delayMsMax (100, 200, 400, ... 10000).
+  //   With jitter "equal": take that delay d and wait a random time between d/2 and d: d/2 + random × d/2, with
+  //   one call of policy.random() (in [0, 1)) — so clients that lost their connection together do not all come
+  //   back in the same millisecond. With jitter "none", call no random at all.
   const base = Math.min(policy.delayMsMax, policy.delayMsInitial * policy.multiplier ** retry);
   return policy.jitter === "none" ? base : base / 2 + policy.random() * (base / 2);
+  // end lab 8.4
 }
 
 /**

@@ -198,6 +198,38 @@ export const labs: readonly LabInfo[] = [
     ],
   },
   {
+    number: 8,
+    slug: "08-recipes",
+    title: "Recipes: leader latch, queue, barriers, retries",
+    chapter: "08-recipes.md",
+    read: [
+      "chapters/08-recipes.md — leader election, queues, barriers and retry policies built from znodes and watches",
+      "Book chapter 8, \"Curator: A High-Level API for ZooKeeper\" (leader latch, queues, barriers, retry policies); the ZooKeeper recipes page",
+    ],
+    exercises: [
+      {
+        id: "8.1",
+        title: "leader election: the lowest sequence number leads, every other participant watches the one before it",
+        hint: "names = (await retry(() => getChildren(path))).filter(isParticipant).sort(bySequence); index 0 → setLeader(true). Else setLeader(false), getData(predecessor, { watch: watcher }) and fired.then(() => void this.check(), () => {}). NoNodeError → this.checkAgain = true.",
+      },
+      {
+        id: "8.2",
+        title: "take an item: race for it with a delete; NoNode means someone else took it",
+        hint: "getData(entry) (NoNodeError → undefined); transaction().delete(entry, { version }).create(claim, consumerId, { mode: \"ephemeral\" }).commit(); NoNodeError/BadVersionError → undefined; ConnectionLossError/RequestTimeoutError → undefined unless ownsClaim(claim); then deleteIfExists(claim) and return the data.",
+      },
+      {
+        id: "8.3",
+        title: "a double barrier: enter once N have arrived, leave once all have left",
+        hint: "Enter: watchOnce + exists(ready) → return if there; members().length >= participants → create ready (NodeExistsError is fine) and return; else await fired. Leave: only you or nobody left → delete yours and ready; lowest → watch the highest; others → delete yours, watch the lowest.",
+      },
+      {
+        id: "8.4",
+        title: "the retry delay: exponential backoff, capped, with jitter",
+        hint: "const d = Math.min(policy.delayMsMax, policy.delayMsInitial * policy.multiplier ** retry); return policy.jitter === \"none\" ? d : d / 2 + policy.random() * (d / 2).",
+      },
+    ],
+  },
+  {
     number: 9,
     slug: "09-internals",
     title: "Internals: zxids, leader election, Zab, snapshots",

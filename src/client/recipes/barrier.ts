@@ -88,25 +88,15 @@ export class DoubleBarrier {
 
   /** Joins, and resolves once `participants` have joined. */
   async enter(timeoutMs?: number): Promise<void> {
-    const policy = this.options.retryPolicy;
     const deadlineMs = deadlineFrom(timeoutMs);
-    await ensurePath(this.client, this.path, policy);
+    await ensurePath(this.client, this.path, this.options.retryPolicy);
     await this.createOurNode();
-    const readyPath = joinPath(this.path, readyNode);
-    for (;;) {
-      // Watch for "ready" first, then count: whoever completes the group creates it, and we cannot miss it.
-      const { watcher, fired } = watchOnce();
-      if ((await retry(() => this.client.exists(readyPath, { watch: watcher }), policy)) !== null) return;
-      if ((await this.members()).length >= this.participants) {
-        try {
-          await retry(() => this.client.create(readyPath), policy);
-        } catch (error) {
-          if (!(error instanceof NodeExistsError)) throw error;
-        }
-        return;
-      }
-      await untilDeadline(fired, deadlineMs, `entering double barrier ${this.path}`);
-    }
+    await this.passGate("enter", deadlineMs);
+  }
+
+  /** Leaves, and resolves once every participant has left. */
+  async leave(timeoutMs?: number): Promise<void> {
+    await this.passGate("leave", deadlineFrom(timeoutMs));
   }
 
   private async createOurNode(): Promise<void> {
@@ -115,18 +105,43 @@ export class DoubleBarrier {
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
       // After a lost reply our first create may have worked: fine if the node is ours.
-      const stat = await this.client.exists(this.ourPath);
+      const stat = await retry(() => this.client.exists(this.ourPath), this.options.retryPolicy);
       if (stat?.ephemeralOwner !== this.client.session?.sessionId) throw error;
     }
   }
 
   /**
-   * Leaves, and resolves once every participant has left (the recipe: the lowest node waits for the highest to
-   * go; every other one deletes itself and waits for the lowest to go).
+   * The two gates. "enter" (our node is already there): resolves once `participants` members have joined.
+   * "leave": takes our node away and resolves once every member has left.
    */
-  async leave(timeoutMs?: number): Promise<void> {
+  private async passGate(gate: "enter" | "leave", deadlineMs: number | null): Promise<void> {
+    // lab 8.3: a double barrier: enter once N have arrived, leave once all have left
+    //   this.members() lists the members (the children but "ready"), sorted. Enter: loop { set an exists watch
+    //   (watchOnce) on <path>/ready: there → return. Count the members: this.participants or more → you complete
+    //   the group: create ready (NodeExistsError is fine) and return. Else wait for the watch (untilDeadline). }
+    //   Watch first, count second: the last one may arrive between your count and your watch.
+    //   Leave: loop { members; none left, or only you → delete yours and ready (deleteIfExists) and return. If you
+    //   are the lowest, wait for the highest to go; otherwise delete your node and wait for the lowest to go: a
+    //   getData watch on that one node (NoNodeError: look again at once), then look again. } So no one waits on the
+    //   whole list (no herd), and the lowest goes last. Use retry(fn, this.options.retryPolicy) around reads.
     const policy = this.options.retryPolicy;
-    const deadlineMs = deadlineFrom(timeoutMs);
+    if (gate === "enter") {
+      const readyPath = joinPath(this.path, readyNode);
+      for (;;) {
+        // Watch for "ready" first, then count: whoever completes the group creates it, and we cannot miss it.
+        const { watcher, fired } = watchOnce();
+        if ((await retry(() => this.client.exists(readyPath, { watch: watcher }), policy)) !== null) return;
+        if ((await this.members()).length >= this.participants) {
+          try {
+            await retry(() => this.client.create(readyPath), policy);
+          } catch (error) {
+            if (!(error instanceof NodeExistsError)) throw error;
+          }
+          return;
+        }
+        await untilDeadline(fired, deadlineMs, `entering double barrier ${this.path}`);
+      }
+    }
     for (;;) {
       const members = await this.members();
       const present = members.includes(this.id);
@@ -154,5 +169,6 @@ export class DoubleBarrier {
       }
       await untilDeadline(fired, deadlineMs, `leaving double barrier ${this.path}`);
     }
+    // end lab 8.3
   }
 }

@@ -162,6 +162,14 @@ export class LeaderElection {
   private async checkOnce(): Promise<void> {
     if (this.stopped || this.ourPath === null) return;
     if (this.client.state.kind !== "connected") return; // checked again on reconnect
+    // lab 8.1: leader election: the lowest sequence number leads, every other participant watches the one before it
+    //   List the participants under this.path (retry(fn, this.options.retryPolicy) around the call), keep those
+    //   isParticipant() accepts, sort them bySequence and find your node (nodeName(this.ourPath)); missing: throw
+    //   new NoNodeError(this.ourPath). First in line: this.setLeader(true), done. Otherwise this.setLeader(false)
+    //   and watch only your predecessor: getData(its path, { watch: watcher }) with watchOnce(); when it fires,
+    //   call this.check() again — do not await it here (this check must end), and give fired a rejection handler.
+    //   The predecessor going away does not make you leader: it may have been a participant that left, not the
+    //   leader, so the check looks again. Gone before you could watch it (NoNodeError): set this.checkAgain = true.
     const ourName = nodeName(this.ourPath);
     const names = (await retry(() => this.client.getChildren(this.path), this.options.retryPolicy))
       .filter(isParticipant)
@@ -188,6 +196,7 @@ export class LeaderElection {
       () => void this.check(),
       () => {}, // session events are handled by the state listener
     );
+    // end lab 8.1
   }
 
   private setLeader(isLeader: boolean): void {

@@ -96,6 +96,14 @@ export class Queue {
 
   /** The item, or undefined if someone else took this entry first. */
   private async tryTake(entry: string): Promise<Buffer | null | undefined> {
+    // lab 8.2: take an item: race for it with a delete; NoNode means someone else took it
+    //   Read the entry (getData, with retry; NoNodeError: another consumer took it, return undefined). Then remove
+    //   it in one transaction together with creating your claim node: this.client.transaction()
+    //   .delete(entryPath, { version }).create(claimPath, this.consumerId, { mode: "ephemeral" }).commit().
+    //   NoNodeError (or BadVersionError): someone else won the race, return undefined. ConnectionLossError or
+    //   RequestTimeoutError: the transaction may have happened or not — a plain delete could not tell "I took it"
+    //   from "someone else did", but your claim can: if this.ownsClaim(claimPath), it is yours, else return
+    //   undefined. Once the item is yours, delete the claim (deleteIfExists) and return the data you read.
     const policy = this.options.retryPolicy;
     const entryPath = joinPath(this.path, entry);
     const claimPath = joinPath(this.path, `${claimPrefix}${entry}`);
@@ -120,6 +128,7 @@ export class Queue {
     }
     await deleteIfExists(this.client, claimPath, policy);
     return snapshot.data;
+    // end lab 8.2
   }
 
   private async ownsClaim(claimPath: string): Promise<boolean> {
