@@ -45,6 +45,7 @@ import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { childPath } from "../tree/paths.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
+import { JavaHashSetOrder, concurrentKeySetOrder, javaStringHash } from "../tree/java-order.ts";
 import { ClientConnection, type Transport } from "./connection.ts";
 import { Preparer, referenceAclFunctions, type AclFunctions } from "./prepare.ts";
 import { encodeFrame, encodeReply } from "./replies.ts";
@@ -755,18 +756,20 @@ export class ZooKeeperServer {
       this.containerDeletesThisMinute = 0;
     }
     const wall = BigInt(this.options.clock.wallMs());
+    // Apache's order (ContainerManager.getCandidates): containers, then TTL nodes, each set a ConcurrentHashMap key
+    // set, gathered into a HashSet that is then iterated — watchers hear the deletions in that order.
     const candidates: string[] = [];
-    for (const path of this.tree.containerPaths()) {
+    for (const path of concurrentKeySetOrder([...this.tree.containerPaths()], javaStringHash)) {
       const node = this.tree.getNode(path);
       if (node !== undefined && node.children.size === 0 && node.stat.cversion > 0) candidates.push(path);
     }
-    for (const path of this.tree.ttlPaths()) {
+    for (const path of concurrentKeySetOrder([...this.tree.ttlPaths()], javaStringHash)) {
       const node = this.tree.getNode(path);
       if (node === undefined || node.children.size > 0) continue;
       const ttl = ttlOfOwner(node.stat.ephemeralOwner);
       if (ttl !== 0n && wall - node.stat.mtime > ttl) candidates.push(path);
     }
-    for (const path of candidates) {
+    for (const path of new JavaHashSetOrder().order(candidates)) {
       if (this.containerDeletesThisMinute >= this.options.containerMaxPerMinute) return;
       this.containerDeletesThisMinute++;
       this.submit({ conn: null, xid: 0, sessionId: 0n, request: { op: "deleteContainer", path }, receivedAtMs: now, durable: false });

@@ -298,6 +298,25 @@ describe("multi and multiRead", () => {
   });
 });
 
+describe("the container manager", () => {
+  it("deletes its candidates in Apache's order: containers then TTL nodes, each in ConcurrentHashMap order, through a HashSet", () => {
+    const clock = new FakeClock();
+    const server = makeServer({ clock });
+    const c = connected(server);
+    c.call(opCodes.create, body.create("/k"));
+    for (const p of ["/k/box", "/k/box3", "/k/bb", "/k/unused"]) c.call(opCodes.createContainer, body.create(p, "", 4));
+    for (const p of ["/k/t1", "/k/t2", "/k/tt"]) c.call(opCodes.createTTL, body.createTTL(p, 1n));
+    for (const p of ["/k/box/c", "/k/box3/c", "/k/bb/c", "/k/t2/kept"]) c.call(opCodes.create, body.create(p));
+    for (const p of ["/k/box/c", "/k/box3/c", "/k/bb/c"]) c.call(opCodes.delete, body.delete(p));
+    const watcher = connected(server);
+    for (const p of ["/k/box", "/k/box3", "/k/bb", "/k/unused", "/k/t1", "/k/t2", "/k/tt"]) watcher.call(opCodes.exists, body.pathWatch(p, true));
+    clock.advance(10);
+    server.checkContainers();
+    // What Apache 3.8.0 sent in the same case (differential interop test, "the container manager").
+    expect(watcher.takeReplies().map((r) => r.event?.path)).toEqual(["/k/box3", "/k/bb", "/k/tt", "/k/box", "/k/t1"]);
+  });
+});
+
 describe("sessions", () => {
   it("closing a session deletes its ephemerals in its HashSet clone's order, and watchers hear them in it", () => {
     const server = makeServer();

@@ -264,6 +264,9 @@ export async function runScript(host: string, port: number, steps: readonly Step
         slot.conn?.destroy();
         slot.conn = null;
         break;
+      case "sleep":
+        await new Promise((resolve) => setTimeout(resolve, step.ms));
+        break;
       case "request": {
         if (slot.conn === null) {
           mine.push({ t: "closed" });
@@ -279,6 +282,8 @@ export async function runScript(host: string, port: number, steps: readonly Step
         await readUntilReply(slot, code === 11 ? pingXid : xid, mine, sequential);
         break;
       }
+      case "pipeline":
+        break; // below
     }
 
     if (step.kind === "pipeline") {

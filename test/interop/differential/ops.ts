@@ -151,7 +151,9 @@ export type Step =
    */
   | { readonly kind: "pipeline"; readonly slot: number; readonly reqs: readonly Req[] }
   /** The client drops its socket without closeSession. */
-  | { readonly kind: "drop"; readonly slot: number };
+  | { readonly kind: "drop"; readonly slot: number }
+  /** Nothing for a while (for what the server does on its own: the container manager); `slot` is unused. */
+  | { readonly kind: "sleep"; readonly slot: number; readonly ms: number };
 
 // ------------------------------------------------------------------------------------------------ encoding
 

@@ -538,4 +538,38 @@ export const scenarios: Record<string, Step[]> = {
   ],
 };
 
+/** For a run whose servers check containers every 300 ms (differential.test.ts). */
+export const containerScenario: Step[] = [
+  open(0),
+  open(1),
+  rq(0, create("/k")),
+  ...["/k/box", "/k/box3", "/k/bb", "/k/unused"].map((p) => rq(0, create(p, { code: 19, flags: 4 }))),
+  ...["/k/box", "/k/box3", "/k/bb"].map((p) => rq(0, create(`${p}/c`))),
+  // A TTL node of 1 ms with no child may go at any check: each gets its child in the same multi.
+  rq(0, {
+    op: "multi",
+    ops: [
+      ["/k/t1", "/k/t1/c"],
+      ["/k/t2", "/k/t2/kept"],
+      ["/k/tt", "/k/tt/c"],
+    ].flatMap(([ttl, child]): MultiSub[] => [
+      { type: 21, path: ttl!, data: null, acl: "open", flags: 5, ttl: 1n },
+      { type: 1, path: child!, data: null, acl: "open", flags: 0, ttl: -1n },
+    ]),
+  }),
+  ...["/k/box", "/k/box3", "/k/bb", "/k/unused", "/k/t1", "/k/t2", "/k/tt"].map((p) => rq(1, exists(p, true))),
+  rq(1, children("/k", true)),
+  // Wait out a check: nothing is a candidate yet (every container and TTL node has a child, /k/unused was never used).
+  { kind: "sleep", slot: 0, ms: 700 },
+  rq(0, children2("/k")),
+  rq(0, {
+    op: "multi",
+    ops: ["/k/box/c", "/k/box3/c", "/k/bb/c", "/k/t1/c", "/k/tt/c"].map((p): MultiSub => ({ type: 2, path: p, version: -1 })),
+  }),
+  { kind: "sleep", slot: 0, ms: 1200 },
+  rq(0, children2("/k")),
+  rq(0, { op: "closeSession" }),
+  rq(1, { op: "closeSession" }),
+];
+
 export type { MultiSub };
