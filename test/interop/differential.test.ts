@@ -2,13 +2,21 @@
  * The differential test (issue 2, "How it is proven"): the same scripts of raw requests go to Apache ZooKeeper 3.8
  * and to our server, and every answer must be the same — replies (error codes, bodies, Stat fields), zxid deltas,
  * notifications, closes and handshake bytes — after normalising only what two correct servers may differ in
- * (session ids, wall-clock times, absolute zxids, HashSet order of children; see differential/normalize.ts).
+ * (session ids, wall-clock times, absolute zxids; see differential/normalize.ts). Children lists are compared in
+ * order: our server reproduces Apache's HashSet order (SORT_CHILDREN=1 compares them as sets).
  *
- * Random scripts come from seeds printed at the start; `SEED=n npm run test:interop` replays one seed, and
- * `DIFF_STEPS=n` / `DIFF_SEEDS=k` change the size of the run.
+ * Hand-written scenarios (differential/scenarios.ts) cover each area on purpose; random scripts (generate.ts) mix
+ * everything on four sessions, with pipelined requests, and every other seed runs our server with a group-commit
+ * log. Seeds are printed at the start: `SEED=n npm run test:interop` replays one (both ways), `DIFF_STEPS=n` and
+ * `DIFF_SEEDS=k` change the size of the run, `DIFF_REPORT=n` how many differing steps a failure prints.
  *
- * Excluded on purpose: a top-level `check` (opcode 13). Apache 3.8.0 logs a txn for it and sends no reply, which
- * leaves a client waiting forever; we answer UNIMPLEMENTED (reference §3, "Trap"). `check` inside a multi is covered.
+ * Excluded on purpose:
+ * - a top-level `check` (opcode 13): Apache 3.8.0 logs a txn for it and sends no reply, which leaves a client
+ *   waiting forever; we answer UNIMPLEMENTED (reference §3, "Trap"). `check` inside a multi is covered.
+ * - opcode 21 with a non-TTL mode and a negative ttl that would succeed: Apache 3.8.0 throws while applying it
+ *   and shuts down; we answer BADARGUMENTS. The cases where it fails earlier are compared (scenarios.ts).
+ * - createSession (-10) on an established connection, and addWatch of a null path: Apache's answers depend on
+ *   internal state it corrupts (see scenarios.ts / generate.ts).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TxnSink } from "../../src/server/index.ts";
