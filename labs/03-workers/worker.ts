@@ -114,7 +114,9 @@ export class Worker {
     for (const task of tasks) {
       if (this.running.has(task)) continue;
       this.running.add(task);
-      void this.execute(task).finally(() => this.running.delete(task));
+      void this.execute(task)
+        .catch((error: unknown) => this.report(`${this.options.name}: gave up on ${task}: ${(error as Error).message}`))
+        .finally(() => this.running.delete(task));
     }
   }
 
