@@ -53,12 +53,19 @@ function tallyOf(r: SimulationResult): Tally {
   };
 }
 
+/** Each worker writes timelines for its first few failures only (a replay with recording on, and large). */
+const timelinesPerWorkerMax = 10;
+let timelinesWritten = 0;
+
 function runOne(seed: number): FromWorker {
   const r = runSimulation(seed);
   const recoveryMs = r.liveness.progressAtMs === null ? null : r.liveness.progressAtMs - r.liveness.healedAtMs;
   if (r.ok) return { kind: "done", seed, ok: true, tally: tallyOf(r), recoveryMs };
-  const written = writeTimeline(r, timelineDir);
-  const failure = `${describeFailure(r)}\n  replay: SEED=${seed} npm run soak\n  timeline: ${written.textPath}\n            ${written.htmlPath}`;
+  let failure = `${describeFailure(r)}\n  replay: SEED=${seed} npm run soak`;
+  if (timelinesWritten++ < timelinesPerWorkerMax) {
+    const written = writeTimeline(r, timelineDir);
+    failure += `\n  timeline: ${written.textPath}\n            ${written.htmlPath}`;
+  }
   return { kind: "done", seed, ok: false, tally: tallyOf(r), recoveryMs, failure };
 }
 

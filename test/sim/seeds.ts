@@ -27,6 +27,9 @@ export function seedPlan(env: NodeJS.ProcessEnv = process.env): { replay: number
   return { replay: parse("SEED"), base: parse("SIM_BASE_SEED") ?? Math.floor(Math.random() * 2 ** 30) };
 }
 
+/** Timelines are written for the first few failures only (each is a replay with recording on, and large). */
+const timelinesPerBatchMax = 3;
+
 export function runSeeds(first: number, count: number, testFile: string): SeedBatch {
   const started = performance.now();
   const failures: string[] = [];
@@ -34,12 +37,19 @@ export function runSeeds(first: number, count: number, testFile: string): SeedBa
   for (let seed = first; seed < first + count; seed++) {
     const result = runSimulation(seed);
     if (result.ok) continue;
-    const written = writeTimeline(result, dir);
-    const message =
-      `${describeFailure(result)}\n  replay: SEED=${seed} npx vitest run ${testFile}\n` +
-      `  timeline: ${written.textPath}\n            ${written.htmlPath}`;
+    let message = `${describeFailure(result)}\n  replay: SEED=${seed} npx vitest run ${testFile}`;
+    if (failures.length < timelinesPerBatchMax) {
+      const written = writeTimeline(result, dir);
+      message += `\n  timeline: ${written.textPath}\n            ${written.htmlPath}`;
+    }
     console.error(message);
     failures.push(message);
   }
   return { first, count, failures, elapsedMs: performance.now() - started };
+}
+
+/** The assertion message of a batch: the first failures in full, then a count. */
+export function failureSummary(batch: SeedBatch, shown = 5): string {
+  const more = batch.failures.length - shown;
+  return `${batch.failures.length} of ${batch.count} seeds failed\n\n${batch.failures.slice(0, shown).join("\n\n")}${more > 0 ? `\n\n… and ${more} more` : ""}`;
 }
