@@ -199,6 +199,9 @@ interface SetWatchesEntry {
 }
 type SentEntry<W> = UserEntry<W> | SetWatchesEntry;
 
+/** An exists request that carries a watcher. */
+type ExistsRequest<W> = Extract<Request<W>, { op: "exists" }> & { readonly watcher: W };
+
 interface AuthWaiter {
   readonly requestId: number | null;
 }
@@ -222,7 +225,6 @@ export class ClientCore<W> {
   private hostIndex = 0;
   /** Attempts that failed since the last successful handshake (or since the start). */
   private failedAttemptsInRow = 0;
-  private isFirstAttempt = true;
   private retryAtMs: number | null = null;
   private closeDeadlineMs: number | null = null;
 
@@ -390,7 +392,6 @@ export class ClientCore<W> {
       lastRecvMs: nowMs,
     };
     this.retryAtMs = null;
-    this.isFirstAttempt = false;
     this.emit({ kind: "openSocket", connectionId: id, hostIndex, host: this.config.hosts[hostIndex]! });
     this.setState({ kind: "connecting", hostIndex, phase: "dialing" });
   }
@@ -530,6 +531,22 @@ export class ClientCore<W> {
   private onConnectResponse(body: Buffer, nowMs: number): void {
     const c = this.connection!;
     const response = ConnectResponse.read(new JuteReader(body, this.replyFrameBytesMax));
+    // lab 5.1: the ConnectResponse: timeOut 0 means expired (terminal); else keep the session, send auth, SetWatches, queued requests
+    //   The server answers the handshake on connection `c` (book chapter 5; Apache ClientCnxn.onConnected and
+    //   primeConnection). `response.timeOut <= 0` is the server saying "that session does not exist (any more)":
+    //   this.terminate("expired", errorCodes.sessionExpired, "expired") and return — nothing else; it is not
+    //   recoverable, so no reconnecting. Otherwise:
+    //   - remember the session in this.sessionInfo: sessionId, passwd (16 zero bytes if null) and the timeout the
+    //     server granted (response.timeOut, not the one asked for): every later reconnect resumes it;
+    //   - the connection is up: c.phase = "ready", and this.failedAttemptsInRow = 0;
+    //   - then, in this order: (1) every remembered auth in this.authInfo, with this.sendAuth(entry.auth,
+    //     entry.requestId, nowMs), then set entry.requestId = null (its caller is now waiting for the reply);
+    //     (2) each packet of this.setWatches(): this.sendPacket(xids.setWatches, packet.opCode, packet.body, nowMs)
+    //     and push { kind: "setWatches", xid: xids.setWatches } on this.inFlight (its reply comes in order);
+    //     (3) every request in this.unsent, oldest first (this.sendUserEntry), leaving this.unsent empty;
+    //   - and only then this.setState({ kind: "connected", hostIndex: c.hostIndex, session: this.sessionInfo }).
+    //   Why this order (Apache's): everything after the auth packets runs with the client's identity, and the
+    //   watches are back in place before any queued request runs, so no change can slip between them.
     if (response.timeOut <= 0) {
       // Apache ClientCnxn.onConnected: "Unable to reconnect to ZooKeeper service, session 0x... has expired".
       this.terminate("expired", errorCodes.sessionExpired, "expired");
@@ -557,6 +574,7 @@ export class ClientCore<W> {
     for (const entry of this.unsent.splice(0)) this.sendUserEntry(entry, nowMs);
 
     this.setState({ kind: "connected", hostIndex: c.hostIndex, session: this.sessionInfo });
+    // end lab 5.1
   }
 
   private setWatches(): EncodedRequest[] {
@@ -593,6 +611,16 @@ export class ClientCore<W> {
       default:
         break;
     }
+    // lab 7.5: match each reply to its request by xid: replies come in request order
+    //   Any other reply answers the oldest request still in flight: this.inFlight holds what was sent, oldest
+    //   first (user requests and the core's own SetWatches, xid -8). Take the first entry out; if there is none,
+    //   or its xid is not header.xid, the stream is out of step (Apache: "Xid out of order"): put the entry back
+    //   and call this.connectionLost(nowMs) — nothing on this connection can be trusted any more.
+    //   On a match, remember the zxid: this.zxidSeen is the highest header.zxid of any such reply, and never goes
+    //   down (pings, auth and notifications, handled above, do not count). It goes into every ConnectRequest as
+    //   lastZxidSeen, so that the client never attaches to a server that is behind what it has already seen.
+    //   Then a SetWatches reply is done (its events, if any, came before it); a user request's reply goes to
+    //   this.onUserReply(entry, header.err, r), which decodes the body and completes the call.
     const entry = this.inFlight.shift();
     if (entry === undefined || entry.xid !== header.xid) {
       // Apache: "Xid out of order. Got Xid X with err E expected Xid Y".
@@ -604,6 +632,7 @@ export class ClientCore<W> {
     if (header.zxid > this.zxidSeen) this.zxidSeen = header.zxid;
     if (entry.kind === "setWatches") return; // its events, if any, came before this reply
     this.onUserReply(entry, header.err, r);
+    // end lab 7.5
   }
 
   private onNotification(r: JuteReader): void {
@@ -634,9 +663,12 @@ export class ClientCore<W> {
       this.finishClose();
       return;
     }
-    // exists on a missing node is not a failure: it answers null, and sets an exist watch (fires on creation).
+    if (request.op === "exists" && request.watcher !== undefined) {
+      this.onWatchedExistsReply(entry.requestId, { ...request, watcher: request.watcher }, err, r);
+      return;
+    }
+    // exists on a missing node is not a failure: it answers null.
     if (request.op === "exists" && err === errorCodes.noNode) {
-      if (request.watcher !== undefined) this.watches.add("exist", request.path, request.watcher);
       this.complete(entry.requestId, { ok: true, value: null });
       return;
     }
@@ -648,7 +680,6 @@ export class ClientCore<W> {
     // The watch is registered when the reply arrives (Apache `WatchRegistration.register`): the server set it
     // while executing the request, so any event for it comes after this reply.
     switch (request.op) {
-      case "exists":
       case "getData":
         if (request.watcher !== undefined) this.watches.add("data", request.path, request.watcher);
         break;
@@ -665,6 +696,38 @@ export class ClientCore<W> {
         break;
     }
     this.complete(entry.requestId, { ok: true, value });
+  }
+
+  /**
+   * The reply to exists(path, watcher): the one call that sets a watch whether or not the node exists — that is
+   * how a client waits for a node to be created (book chapter 4; notes §4, §5).
+   */
+  private onWatchedExistsReply(requestId: number, request: ExistsRequest<W>, err: number, r: JuteReader): void {
+    // lab 5.5: exists sets a watch even on a missing node: remember it as an exist watch (a data watch if it exists)
+    //   Register the watch now that the reply is here (the server set it while running the request), in
+    //   this.watches, under the kind that says what the server is watching for:
+    //   - err NONODE: not a failure — the call answers null (complete with { ok: true, value: null }) and the
+    //     server holds a watch that fires on NodeCreated: this.watches.add("exist", request.path, request.watcher);
+    //   - err OK: the node exists; decodeResult(request, r, this.config.chroot) is its Stat (the call's value),
+    //     and the watch is a "data" watch (fires on NodeDataChanged or NodeDeleted);
+    //   - any other error: the server set no watch; complete with { ok: false, code: err, path: request.path }.
+    //   The kind matters on a reconnect: SetWatches sends exist watches in their own list, and the new server
+    //   re-arms an exist watch on a missing node, but fires NodeDeleted at once for a *data* watch on one. And it
+    //   has a limit (book chapter 5): a node created and deleted again while the client was disconnected leaves
+    //   no trace, so the exist watch just stays armed. Do not count on seeing short-lived nodes appear.
+    if (err === errorCodes.noNode) {
+      this.watches.add("exist", request.path, request.watcher);
+      this.complete(requestId, { ok: true, value: null });
+      return;
+    }
+    if (err !== errorCodes.ok) {
+      this.complete(requestId, { ok: false, code: err, path: request.path });
+      return;
+    }
+    const stat = decodeResult(request, r, this.config.chroot);
+    this.watches.add("data", request.path, request.watcher);
+    this.complete(requestId, { ok: true, value: stat });
+    // end lab 5.5
   }
 
   /** Watchers taken out by removeWatches are told so, one event type at a time (Apache `WatchDeregistration`). */
@@ -719,6 +782,21 @@ export class ClientCore<W> {
    * what is outstanding with CONNECTIONLOSS and go on to the next host.
    */
   private connectionLost(nowMs: number): void {
+    // lab 5.2: a lost connection: fail what is outstanding with CONNECTIONLOSS, then try the next host after a pause
+    //   The connection this.connection (may be null) is gone: emit { kind: "closeSocket", connectionId } for it and
+    //   set this.connection = null. If it never finished its handshake (phase not "ready"), it was a failed
+    //   attempt: this.failedAttemptsInRow++ (a handshake resets it to 0).
+    //   Fail every outstanding call with CONNECTIONLOSS at once: this.failOutstanding(errorCodes.connectionLoss).
+    //   Each may or may not have happened; the application decides (book chapter 3). The session is NOT over:
+    //   keep this.sessionInfo, the watches and the auth, to resume on the next server.
+    //   If we were closing (this.current.kind === "closing"), there is nothing to resume: this.finishClose().
+    //   Else move on to the next host, (host index of the lost connection + 1) % number of hosts, in
+    //   this.hostIndex, and wait before dialing: a random delay, Math.floor(this.config.random() *
+    //   this.reconnectDelayMsMax) (so that a thousand clients of a crashed server do not all come back in the same
+    //   millisecond), plus this.hostCycleDelayMs more whenever failedAttemptsInRow is a non-zero multiple of the
+    //   number of hosts (every host was tried in a row without success: Apache's StaticHostProvider spinDelay).
+    //   Set this.retryAtMs = nowMs + delay (onTick dials then) and
+    //   this.setState({ kind: "connecting", hostIndex: this.hostIndex, phase: "waiting" }).
     const c = this.connection;
     if (c !== null) this.emit({ kind: "closeSocket", connectionId: c.id });
     this.connection = null;
@@ -730,10 +808,12 @@ export class ClientCore<W> {
     }
     const hosts = this.config.hosts.length;
     this.hostIndex = ((c?.hostIndex ?? this.hostIndex) + 1) % hosts;
-    let delayMs = this.isFirstAttempt ? 0 : Math.floor(this.config.random() * this.reconnectDelayMsMax);
+    // (The first attempt of all is made at once, by connectRequested; every later one waits.)
+    let delayMs = Math.floor(this.config.random() * this.reconnectDelayMsMax);
     if (this.failedAttemptsInRow > 0 && this.failedAttemptsInRow % hosts === 0) delayMs += this.hostCycleDelayMs;
     this.retryAtMs = nowMs + delayMs;
     this.setState({ kind: "connecting", hostIndex: this.hostIndex, phase: "waiting" });
+    // end lab 5.2
   }
 
   private failOutstanding(code: number): void {

@@ -37,6 +37,19 @@ export function setWatchesPackets(
   relativeZxid: bigint,
   packetBytesMax: number = setWatchesPacketBytesMax,
 ): EncodedRequest[] {
+  // lab 5.3: re-register watches: SetWatches relative to the last zxid seen, SetWatches2 when persistent, split by size
+  //   Return the packets (opCode + body) that tell a new server which watches this client holds. Every packet
+  //   carries `relativeZxid` (the last zxid the client saw): the server fires at once each watch whose node
+  //   changed after it, and re-arms the others. No paths: no packets at all.
+  //   Take the paths in this order: data, exist, child, persistent, persistentRecursive (the `order` above),
+  //   each list in its given order, and cut them into batches: keep adding paths to a batch while the UTF-8
+  //   bytes of the paths already in it (Buffer.byteLength(path, "utf8")) are below packetBytesMax — so the
+  //   path that crosses the limit still goes in, as in Apache, and every batch holds at least one path.
+  //   A batch with no persistent and no persistentRecursive paths is a SetWatches record (opCodes.setWatches,
+  //   fields relativeZxid, dataWatches, existWatches, childWatches); one with some is a SetWatches2
+  //   (opCodes.setWatches2, the same plus persistentWatches, persistentRecursiveWatches): older servers do not
+  //   know SetWatches2. Encode with `const w = new JuteWriter(); SetWatches.write(w, {...})` and the body is
+  //   Buffer.from(w.view()).
   const queue: Array<{ kind: (typeof order)[number]; path: string }> = [];
   for (const kind of order) for (const path of paths[kind]) queue.push({ kind, path });
 
@@ -76,4 +89,5 @@ export function setWatchesPackets(
     }
   }
   return packets;
+  // end lab 5.3
 }

@@ -127,6 +127,44 @@ export const labs: readonly LabInfo[] = [
     ],
   },
   {
+    number: 5,
+    slug: "05-failure-handling",
+    title: "Failure handling: reconnecting without losing the session",
+    chapter: "05-failure-handling.md",
+    read: [
+      "chapters/05-failure-handling.md — recoverable and unrecoverable failures, reconnecting, watches across a disconnection, session expiry",
+      "Book chapter 5, \"Dealing with Failure\": \"Recoverable Failures\" (with \"The Exists Watch and the Disconnected Event\") and \"Unrecoverable Failures\"",
+      "src/client/README.md — the client core: inputs, outputs, time as an input; src/sim/client-harness.ts — the simulator the checks run your core in",
+    ],
+    exercises: [
+      {
+        id: "5.1",
+        title: "the ConnectResponse: timeOut 0 means expired (terminal); else keep the session, send auth, SetWatches, queued requests",
+        hint: "timeOut <= 0 → this.terminate(\"expired\", errorCodes.sessionExpired, \"expired\"); return. Else this.sessionInfo = { sessionId, passwd ?? 16 zero bytes, negotiatedTimeoutMs: response.timeOut }; c.phase = \"ready\"; this.failedAttemptsInRow = 0; then authInfo → sendAuth (and requestId = null), this.setWatches() → sendPacket(xids.setWatches, …) + inFlight.push({ kind: \"setWatches\", xid: xids.setWatches }), this.unsent.splice(0) → sendUserEntry; setState connected last.",
+      },
+      {
+        id: "5.2",
+        title: "a lost connection: fail what is outstanding with CONNECTIONLOSS, then try the next host after a pause",
+        hint: "Emit closeSocket for this.connection and null it; failedAttemptsInRow++ unless it was \"ready\"; failOutstanding(errorCodes.connectionLoss); closing → finishClose() and return. hostIndex = ((c?.hostIndex ?? hostIndex) + 1) % hosts; delay = Math.floor(random() * reconnectDelayMsMax), + hostCycleDelayMs when failedAttemptsInRow > 0 && failedAttemptsInRow % hosts === 0; retryAtMs = nowMs + delay; setState connecting/waiting.",
+      },
+      {
+        id: "5.3",
+        title: "re-register watches: SetWatches relative to the last zxid seen, SetWatches2 when persistent, split by size",
+        hint: "Flatten to a queue of { kind, path } in `order`. While paths remain: empty lists per kind and batchBytes = 0; while paths remain and batchBytes < packetBytesMax, push the next path into its kind's list and add Buffer.byteLength(path, \"utf8\"). No persistent paths in the batch → SetWatches.write (opCodes.setWatches), else SetWatches2.write (opCodes.setWatches2); body = Buffer.from(w.view()).",
+      },
+      {
+        id: "5.4",
+        title: "on session expiry, drop what belonged to the old session and start over: a new client, registered again",
+        hint: "const client = await this.connectNewClient(); null → return. this.client = client; this.sessions++; client.onStateChange((s) => { if (s.kind !== \"expired\" || this.client !== client || this.stopped) return; this.worker?.stop(); this.worker = null; void this.runSession(); }); then a new Worker(client, this.options) in this.worker and this.workers, and await its start(), ignoring SessionExpiredError.",
+      },
+      {
+        id: "5.5",
+        title: "exists sets a watch even on a missing node: remember it as an exist watch (a data watch if it exists)",
+        hint: "err === errorCodes.noNode → this.watches.add(\"exist\", request.path, request.watcher) and complete { ok: true, value: null }. Other errors → complete { ok: false, code: err, path: request.path }, no watch. OK → const stat = decodeResult(request, r, this.config.chroot); this.watches.add(\"data\", …); complete { ok: true, value: stat }.",
+      },
+    ],
+  },
+  {
     number: 6,
     slug: "06-caveats",
     title: "Caveats: ACLs, locks, and masters that come back",
@@ -194,6 +232,11 @@ export const labs: readonly LabInfo[] = [
         id: "7.4",
         title: "cut frames out of the byte stream, refusing an oversize length before its body arrives",
         hint: "Simplest correct version: Buffer.concat the pending chunks, read the length at offset 0, and slice. Decide on oversize as soon as the 4 length bytes are in — a lying peer must not make you wait for (or buffer) a gigabyte.",
+      },
+      {
+        id: "7.5",
+        title: "match each reply to its request by xid: replies come in request order",
+        hint: "const entry = this.inFlight.shift(); if it is undefined or entry.xid !== header.xid: put it back (unshift) and this.connectionLost(nowMs); return. Else if (header.zxid > this.zxidSeen) this.zxidSeen = header.zxid; a \"setWatches\" entry is done; a user entry goes to this.onUserReply(entry, header.err, r).",
       },
     ],
   },

@@ -23,10 +23,75 @@ import {
 } from "#src/proto/index.ts";
 import type { Random } from "#src/sim/random.ts";
 import { defineChecks } from "#src/workbook/checks.ts";
+import { GetDataResponse, JuteWriter, PathResponse, WatcherEvent, eventTypes, type EventTypeName, type RecordCodec } from "#src/proto/index.ts";
+import type { CoreOutput } from "#src/client/core.ts";
+import { Chroot } from "#src/client/paths.ts";
+import { ClientHarness, describeOutcome, describeRequest, ops, type CoreClass, type SimClient } from "#src/sim/client-harness.ts";
 
 type JuteModule = typeof import("#src/proto/jute.ts");
 type CodecModule = typeof import("#src/proto/codec.ts");
 type FrameModule = typeof import("#src/proto/frame.ts");
+type CoreModule = typeof import("#src/client/core.ts");
+
+// ---- 7.5: a scripted server's frames, and a pipelined workload in the simulator ----
+
+function frame(build: (w: JuteWriter) => void): Buffer {
+  const w = new JuteWriter();
+  build(w);
+  return w.toFrame();
+}
+
+function replyFrame<T>(xid: number, zxid: bigint, err = 0, record?: RecordCodec<T>, value?: T): Buffer {
+  return frame((w) => {
+    ReplyHeader.write(w, { xid, zxid, err });
+    if (record !== undefined && err === 0) record.write(w, value as T);
+  });
+}
+
+function notificationFrame(type: EventTypeName, path: string): Buffer {
+  return frame((w) => {
+    ReplyHeader.write(w, { xid: -1, zxid: -1n, err: 0 });
+    WatcherEvent.write(w, { type: eventTypes[type], state: 3, path });
+  });
+}
+
+const someStat = { czxid: 3n, mzxid: 4n, ctime: 0n, mtime: 0n, version: 1, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 1, numChildren: 0, pzxid: 3n };
+
+/** A seeded burst-by-burst workload, pipelined (several requests in flight at once), with drops; returns what c1 saw. */
+function pipelinedRun(Core: CoreClass | undefined, seed: number): { calls: string[]; events: string[] } {
+  const h = new ClientHarness({ seed, servers: 2 });
+  const c = h.client("c1", { hosts: [0, 1], ...(Core !== undefined ? { core: Core } : {}) });
+  const writer = h.client("writer", { hosts: [0] });
+  for (const x of [c, writer]) x.connect();
+  h.runUntil(() => c.state.kind === "connected" && writer.state.kind === "connected", "c1 and the writer connect", 5_000);
+  for (const n of ["/a", "/b", "/c"]) h.expectOk(writer, ops.create(n, "0"));
+  const r = h.random;
+  for (let burst = 0; burst < 60; burst++) {
+    for (let k = r.int(1, 8); k > 0; k--) {
+      const path = r.pick(["/a", "/b", "/c", "/missing"]);
+      const request = r.pick([
+        ops.getData(path, r.chance(0.3) ? `w${burst}-${k}` : undefined),
+        ops.exists(path, r.chance(0.3) ? `w${burst}-${k}` : undefined),
+        ops.setData(path, `${burst}`),
+        ops.create(`${path}/n-`, "", "persistentSequential"),
+        ops.getChildren(path, r.chance(0.3) ? `w${burst}-${k}` : undefined),
+        ops.sync("/"),
+      ]);
+      c.submit(request);
+    }
+    if (r.chance(0.3)) writer.submit(ops.setData(r.pick(["/a", "/b", "/c"]), `w${burst}`));
+    if (r.chance(0.1)) h.drop(c);
+    h.run(r.int(1, 60));
+  }
+  const settled = (x: SimClient) => x.state.kind === "connected" && x.pendingCalls.length === 0;
+  h.runUntil(() => settled(c) && settled(writer), "every call completes", 30_000);
+  h.run(500);
+  const value = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+  return {
+    calls: c.calls.map((call) => `#${call.id} ${call.request.op === "auth" ? "auth" : describeRequest(call.request)} → ${describeOutcome(call.outcome)}${call.outcome?.ok ? ` ${value(call.outcome.value)}` : ""}`),
+    events: c.events.map((e) => `${e.watcher} ${e.type} ${e.path}`),
+  };
+}
 
 interface Capture {
   readonly client: string;
@@ -197,5 +262,77 @@ export default defineChecks(7, {
     assert.deepEqual(new FrameDecoder(100).push(Buffer.from("ffffffff", "hex")), [{ kind: "oversize", length: -1 }], "a negative length is refused");
     const empty = new FrameDecoder(100).push(Buffer.from("00000000", "hex"));
     assert.equal(empty.length, 1, "an empty frame is a frame");
+  },
+  "7.5": async (lab) => {
+    const { ClientCore } = await lab.load<CoreModule>("core.ts");
+    const core = new ClientCore<string>({ hosts: [{ host: "a", port: 1 }], chroot: new Chroot(""), sessionTimeoutMs: 9_000, random: () => 0 });
+    const outputs: CoreOutput<string>[] = [];
+    let now = 0;
+    const feed = (input: Parameters<typeof core.handle>[0]) => {
+      const fresh = core.handle(input).outputs;
+      outputs.push(...fresh);
+      return fresh;
+    };
+    const completed = () => outputs.flatMap((o) => (o.kind === "requestCompleted" ? [o] : []));
+    const lastOpen = () => outputs.filter((o) => o.kind === "openSocket").at(-1) as Extract<CoreOutput<string>, { kind: "openSocket" }>;
+    const handshake = () => {
+      const id = lastOpen().connectionId;
+      feed({ kind: "socketConnected", connectionId: id, nowMs: ++now });
+      feed({ kind: "bytesReceived", connectionId: id, bytes: frame((w) => ConnectResponse.write(w, { protocolVersion: 0, timeOut: 6_000, sessionId: 0x1234n, passwd: Buffer.alloc(16, 7), readOnly: false })), nowMs: ++now });
+      return id;
+    };
+    const receive = (id: number, bytes: Buffer) => feed({ kind: "bytesReceived", connectionId: id, bytes, nowMs: ++now });
+    feed({ kind: "connectRequested", nowMs: now });
+    const first = handshake();
+    feed({ kind: "requestSubmitted", requestId: 1, request: { op: "getData", path: "/a" }, nowMs: ++now });
+    feed({ kind: "requestSubmitted", requestId: 2, request: { op: "exists", path: "/b" }, nowMs: ++now });
+    feed({ kind: "requestSubmitted", requestId: 3, request: { op: "sync", path: "/" }, nowMs: ++now });
+    feed({ kind: "requestSubmitted", requestId: 4, request: { op: "getData", path: "/w", watcher: "ww" }, nowMs: ++now });
+    feed({ kind: "requestSubmitted", requestId: 5, request: { op: "getChildren", path: "/c", withStat: false }, nowMs: ++now });
+
+    receive(first, replyFrame(1, 0x10n, 0, GetDataResponse, { data: Buffer.from("A"), stat: someStat }));
+    assert.deepEqual(completed().map((c) => [c.requestId, c.outcome.ok]), [[1, true]], "the reply with xid 1 completes request 1");
+    assert.equal((completed()[0]!.outcome as { value: { data: Buffer } }).value.data.toString(), "A", "…with its body decoded (getData: the data)");
+    assert.equal(core.lastZxidSeen, 0x10n, "lastZxidSeen is the zxid of the reply");
+    receive(first, replyFrame(-2, 0x99n));
+    assert.equal(core.lastZxidSeen, 0x10n, "a ping reply's zxid does not count");
+    receive(first, notificationFrame("nodeCreated", "/x"));
+    receive(first, replyFrame(2, 0x0fn, -101));
+    assert.deepEqual(completed()[1], { kind: "requestCompleted", requestId: 2, outcome: { ok: true, value: null } }, "the reply with xid 2 completes request 2 (exists on a missing node: null)");
+    assert.equal(core.lastZxidSeen, 0x10n, "lastZxidSeen never goes backwards (a reply with a lower zxid leaves it)");
+    receive(first, Buffer.concat([replyFrame(3, 0x11n, 0, PathResponse, { path: "/" }), replyFrame(4, 0x12n, 0, GetDataResponse, { data: Buffer.from("W"), stat: someStat })]));
+    assert.deepEqual(completed().map((c) => c.requestId), [1, 2, 3, 4], "two replies in one chunk complete requests 3 and 4, in order");
+    assert.equal(core.lastZxidSeen, 0x12n);
+    assert.deepEqual(core.watches.entries().map((e) => `${e.kind} ${e.path}`), ["data /w"], "a getData with a watcher registers its watch when its reply comes");
+    receive(first, replyFrame(9, 0x13n, 0));
+    assert.ok(outputs.some((o) => o.kind === "closeSocket" && o.connectionId === first), "a reply with xid 9 while request 5 is the oldest in flight: the stream is out of step, the connection is closed");
+    assert.deepEqual(completed().at(-1), { kind: "requestCompleted", requestId: 5, outcome: { ok: false, code: -4, path: "/c" } }, "…and request 5 fails with CONNECTIONLOSS");
+    assert.equal(core.lastZxidSeen, 0x12n, "the out-of-order reply's zxid is not taken");
+    assert.equal(core.state.kind, "connecting", "…and the client reconnects");
+
+    feed({ kind: "requestSubmitted", requestId: 6, request: { op: "sync", path: "/" }, nowMs: ++now });
+    feed({ kind: "tick", nowMs: (now += 2_000) });
+    const second = handshake();
+    const sent = outputs.flatMap((o) => (o.kind === "send" && o.connectionId === second ? [o.bytes] : []));
+    assert.equal(ConnectRequest.read(new ReferenceReader(sent[0]!.subarray(4))).lastZxidSeen, 0x12n, "the new ConnectRequest carries lastZxidSeen 0x12");
+    assert.deepEqual(sent.slice(1).map((b) => RequestHeader.read(new ReferenceReader(b.subarray(4))).xid), [-8, 6], "after the handshake: SetWatches (xid -8), then the queued sync");
+    receive(second, Buffer.concat([notificationFrame("nodeDataChanged", "/w"), replyFrame(-8, 0x14n), replyFrame(6, 0x14n, 0, PathResponse, { path: "/" })]));
+    assert.deepEqual(completed().at(-1), { kind: "requestCompleted", requestId: 6, outcome: { ok: true, value: "/" } }, "the SetWatches reply (xid -8) answers the SetWatches, in order; the next reply completes the sync");
+    assert.equal(core.lastZxidSeen, 0x14n);
+    receive(second, replyFrame(7, 0x15n, 0));
+    assert.ok(outputs.some((o) => o.kind === "closeSocket" && o.connectionId === second), "a reply when nothing is in flight is out of step too: the connection is closed");
+
+    // The same pipelined, seeded workload (with dropped connections) through the reference core and yours: every
+    // call must end the same way, with the same result, and every watch event be the same. (The simulator also
+    // checks that each ConnectRequest carries the highest zxid of the replies received.)
+    const seed = lab.random.seed;
+    const mine = pipelinedRun(ClientCore, seed);
+    const reference = pipelinedRun(undefined, seed);
+    const differs = reference.calls.findIndex((line, i) => mine.calls[i] !== line);
+    if (differs >= 0) {
+      assert.deepEqual(mine.calls.slice(differs, differs + 3), reference.calls.slice(differs, differs + 3), `a pipelined workload: the calls end as with the reference, from call ${differs + 1} on (seed ${seed})`);
+    }
+    assert.equal(mine.calls.length, reference.calls.length, `a pipelined workload: as many calls as with the reference (seed ${seed})`);
+    assert.deepEqual(mine.events, reference.events, `…and the watch events are the same (seed ${seed})`);
   },
 });
