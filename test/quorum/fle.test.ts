@@ -141,6 +141,16 @@ describe("fast leader election", () => {
     expect(e.currentVote.leader).toBe(1);
   });
 
+  it("a voter of the same round with a worse vote is told the better one (not in Apache: see FastLeaderElection)", () => {
+    const v = majorityVerifier([1, 2, 3]);
+    const e = new FastLeaderElection({ myId: 3, verifier: v, lastLoggedZxid: 9n, currentEpoch: 1, logicalClock: 0 });
+    e.start(0);
+    const worse: Notification = { leader: 1, zxid: 2n, peerEpoch: 1, electionEpoch: 1, state: "LOOKING" };
+    expect(e.receive(1, worse, 1).send).toEqual([{ to: 1, notification: { leader: 3, zxid: 9n, peerEpoch: 1, electionEpoch: 1, state: "LOOKING" } }]);
+    // An equal vote needs no answer, so two servers never answer each other for ever.
+    expect(e.receive(2, { ...worse, leader: 3, zxid: 9n }, 2).send).toEqual([]);
+  });
+
   it("re-sends its vote when nothing arrives, doubling the wait up to maxNotificationInterval", () => {
     const v = majorityVerifier([1, 2, 3]);
     const e = new FastLeaderElection({ myId: 1, verifier: v, lastLoggedZxid: 0n, currentEpoch: 0, logicalClock: 0, finalizeWaitMs: 200, maxNotificationIntervalMs: 1000 });
