@@ -15,7 +15,7 @@
  */
 import type { DataTree, TxnResult } from "../tree/data-tree.ts";
 import { parentOf } from "../tree/paths.ts";
-import { zxidCounter, zxidEpoch, type Txn } from "../tree/txn.ts";
+import { zxidCounter, zxidEpoch, type Txn, type TxnHeader } from "../tree/txn.ts";
 import { AppliedDigest, treeDigest } from "./digest.ts";
 import type { NamedZxid } from "./files.ts";
 import { digestVersion, snapshotsTriedMax } from "./limits.ts";
@@ -130,8 +130,7 @@ export async function recover(tree: DataTree, snaps: SnapshotStore, log: TxnLog,
       check.before(entry);
       if (entry.txn.kind === "createSession") sessions.set(entry.header.sessionId, entry.txn.timeOutMs);
       if (entry.txn.kind === "closeSession") sessions.delete(entry.header.sessionId);
-      const result = tree.processTxn(entry.header, entry.txn);
-      if (entry.header.type === "create" || entry.txn.kind === "multi") fixParentCVersion(tree, entry.txn, result, zxid);
+      replayTxn(tree, entry.header, entry.txn);
       check.after(entry);
       lastZxid = zxid;
       replayed++;
@@ -155,6 +154,22 @@ export async function recover(tree: DataTree, snaps: SnapshotStore, log: TxnLog,
     firstDigestMismatch,
     digest,
   };
+}
+
+/**
+ * Applies one logged txn over a snapshot that may be fuzzy (book chapter 9, notes §9 "服务器的构成"): the snapshot
+ * can already hold some effects of txns after its TS, so replaying meets nodes that already exist or are already
+ * gone. Txns are idempotent, so those txns change nothing, and the tree ends exactly as the live one did.
+ */
+export function replayTxn(tree: DataTree, header: TxnHeader, txn: Txn): void {
+  // lab 9.4: replay a txn over a fuzzy snapshot: NONODE and NODEEXISTS are expected, not errors
+  //   Apply the txn with tree.processTxn(header, txn); it reports NONODE or NODEEXISTS in its result instead of
+  //   throwing, and over a fuzzy snapshot both are normal: ignore them. One subtlety, as in Apache's
+  //   DataTree.processTxn: a create (header.type "create", or a create inside a multi) that met NODEEXISTS must
+  //   still move its parent's cversion and pzxid forward — fixParentCVersion(tree, txn, result, header.zxid).
+  const result = tree.processTxn(header, txn);
+  if (header.type === "create" || txn.kind === "multi") fixParentCVersion(tree, txn, result, header.zxid);
+  // end lab 9.4
 }
 
 /** DataTree.processTxn: a create that met NODEEXISTS still sets the parent's cversion and pzxid. */

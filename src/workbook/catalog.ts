@@ -298,6 +298,11 @@ export const labs: readonly LabInfo[] = [
         title: "the leader commits once a quorum has ACKed, strictly in zxid order",
         hint: "for (const [zxid, acks] of this.outstanding) { if (!this.verifier.containsQuorum(acks)) break; out.push(zxid); } then delete each returned zxid from this.outstanding.",
       },
+      {
+        id: "9.4",
+        title: "replay a txn over a fuzzy snapshot: NONODE and NODEEXISTS are expected, not errors",
+        hint: "const result = tree.processTxn(header, txn); — no throw, no check of result.err — then, for a create or a multi, fixParentCVersion(tree, txn, result, header.zxid) so a create that found its node still moves the parent's cversion and pzxid.",
+      },
     ],
   },
   {
