@@ -71,6 +71,24 @@ export class SafetyChecker {
     }
   }
 
+  /** The newest epoch a leader has been established in so far (-1: none). */
+  get latestEstablishedEpoch(): number {
+    let latest = -1;
+    for (const e of this.establishedBy.keys()) latest = Math.max(latest, e);
+    return latest;
+  }
+
+  /**
+   * A client sync answered at server `sid` in `epoch` left it behind writes committed before the sync was issued.
+   * Excused only when a newer epoch was already established — the caveat of book chapter 6 (notes: sync "在遇到更换
+   * leader时的情况时会出现一些问题"): a deposed leader that has not noticed yet answers from its old view.
+   */
+  onStaleSync(sid: number, epoch: number, detail: string, atMs: number): boolean {
+    if (this.latestEstablishedEpoch > epoch) return false;
+    this.fail(atMs, "sync sees every write committed before it", `${detail} (no newer leader than epoch ${epoch})`);
+    return true;
+  }
+
   private onePerEpoch(map: Map<number, number>, property: string, sid: number, epoch: number, atMs: number): void {
     const other = map.get(epoch);
     if (other !== undefined && other !== sid) this.fail(atMs, property, `servers ${other} and ${sid} both led epoch ${epoch}`);

@@ -174,6 +174,21 @@ describe("synchronization (Zab phase 2)", () => {
     expect(pump.kindsTo(2, 1).slice(-4)).toEqual(["DIFF", "NEWLEADER", "UPTODATE", "COMMIT"]);
     expect(pump.nodes.get(1)!.applied).toEqual(["x"]);
   });
+
+  it("a follower that reconnects holding a txn committed while it was away is told it is committed", () => {
+    const pump = established();
+    pump.propose(1, "x");
+    // "x" commits with 1 and 3; server 2 logged it, but its ACK and then the COMMIT are lost with its connection.
+    pump.flush((w) => (w.from === 2 && w.packet.kind === "ACK") || (w.to === 2 && w.packet.kind === "COMMIT"));
+    expect(pump.nodes.get(1)!.applied).toEqual(["x"]);
+    expect(pump.nodes.get(2)!.applied).toEqual([]);
+    const log = pump.nodes.get(2)!.state.history.after(0n);
+    pump.learner(2, 1, "follower", { currentEpoch: 1, acceptedEpoch: 1, log });
+    pump.flush();
+    // Nothing to DIFF, but a COMMIT for what it holds: it applies "x" at UPTODATE, before any sync could return.
+    expect(pump.kindsTo(2, 1).slice(-4)).toEqual(["DIFF", "COMMIT", "NEWLEADER", "UPTODATE"]);
+    expect(pump.nodes.get(2)!.applied).toEqual(["x"]);
+  });
 });
 
 describe("broadcast (Zab phase 3)", () => {

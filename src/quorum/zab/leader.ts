@@ -329,6 +329,13 @@ export class Leader<T extends ZabTypes> {
     }
     const committed = history.committedZxid;
     const epoch = this.epochChosen!;
+    // What the learner already holds may include txns of this epoch committed while it was away (their COMMIT
+    // died with its old connection); UPTODATE commits only earlier epochs, so say how far that is — otherwise it
+    // would apply them only at some later COMMIT, and a sync answered meanwhile would miss them.
+    const heldCommitted = committed < from ? committed : from;
+    if (common !== undefined && zxidEpoch(heldCommitted) === epoch && heldCommitted > history.floorZxid) {
+      out.send.push({ to: h.sid, packet: { kind: "COMMIT", zxid: heldCommitted } });
+    }
     for (const e of history.after(from)) {
       const isCommitted = e.zxid <= committed;
       // Observers get no outstanding proposals of this epoch; those reach them as INFORM once committed.
