@@ -255,7 +255,10 @@ export class Preparer {
         const node = this.recordFor(path);
         this.requireAcl(node.acl, perms.admin, ctx);
         const version = this.nextVersion(node.stat!.aversion, request.version, path);
-        this.record({ ...node, zxid, stat: { ...node.stat!, aversion: version }, acl });
+        // Apache's change record for a setACL (PrepRequestProcessor: nodeRecord.duplicate + setAversion) keeps the
+        // node's *old* ACL: until the setACL is applied, writes prepared after it are still checked against the
+        // ACL it replaces. Seen on the wire from Apache 3.8.0 with pipelined requests (differential test).
+        this.record({ ...node, zxid, stat: { ...node.stat!, aversion: version } });
         return { kind: "setACL", path, acl, version };
       }
       case "check": {

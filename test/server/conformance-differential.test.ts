@@ -19,9 +19,9 @@ import {
   type JuteReader,
 } from "../../src/proto/index.ts";
 import { digestId } from "../../src/tree/acl.ts";
-import { FakeClient, FakeClock, RecordingLogger, coreOptions } from "./support/fake.ts";
+import { FakeClient, FakeClock, HeldSink, RecordingLogger, coreOptions } from "./support/fake.ts";
 import { body, opCodes } from "./support/requests.ts";
-import { frame } from "./support/wire.ts";
+import { frame, requestFrame } from "./support/wire.ts";
 
 let loggers: RecordingLogger[] = [];
 afterEach(() => {
@@ -154,6 +154,23 @@ describe("ACLs and auth", () => {
     owner.request(opCodes.setData, body.setData("/secret", "x"));
     expect(stranger.takeReplies()).toEqual([]);
     expect(server.watches.contains("/secret", stranger.conn, 2)).toBe(false);
+  });
+});
+
+describe("writes in flight (pipelined, the log not yet durable)", () => {
+  it("a setACL in flight leaves its node's old ACL in force for the writes prepared after it (Apache's ChangeRecord)", () => {
+    const sink = new HeldSink();
+    const server = makeServer({ txnSink: sink });
+    const c = connected(server);
+    c.call(opCodes.create, body.create("/n"));
+    sink.holding = true;
+    c.send(requestFrame(10, opCodes.setACL, body.setACL("/n", [{ perms: perms.read, id: { scheme: "world", id: "anyone" } }])));
+    c.send(requestFrame(11, opCodes.create, body.create("/n/child")));
+    sink.holding = false;
+    sink.release();
+    expect(c.takeReplies().map((r) => [r.header.xid, r.header.err])).toEqual([[10, 0], [11, 0]]);
+    // Once applied, the new ACL rules.
+    expect(c.call(opCodes.create, body.create("/n/other")).header.err).toBe(errorCodes.noAuth);
   });
 });
 
