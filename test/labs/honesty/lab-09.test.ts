@@ -1,0 +1,4 @@
+// Lab 9: every exercise passes on its solution, fails on the stubs, and fails when only it is missing.
+import { honestySuite } from "./suite.ts";
+
+honestySuite(9);
