@@ -218,12 +218,13 @@ describe("fast leader election", () => {
     expect(out.decided?.leader).toBe(2);
   });
 
-  it("a decided server answers a LOOKING voter and any observer, and nobody else", () => {
+  it("a decided server answers a LOOKING server, voter or observer, and nobody else", () => {
     const v = majorityVerifier([1, 2, 3], [4]);
     const vote: Vote = { leader: 3, zxid: 7n, electionEpoch: 2, peerEpoch: 1 };
     const looking: Notification = { leader: 1, zxid: 0n, electionEpoch: 1, peerEpoch: 0, state: "LOOKING" };
     expect(answerWhileDecided("FOLLOWING", vote, v, 1, looking)).toEqual({ ...vote, state: "FOLLOWING" });
     expect(answerWhileDecided("FOLLOWING", vote, v, 1, { ...looking, state: "FOLLOWING" })).toBeNull();
-    expect(answerWhileDecided("LEADING", vote, v, 4, { ...looking, state: "OBSERVING" })).toEqual({ ...vote, state: "LEADING" });
+    expect(answerWhileDecided("LEADING", vote, v, 4, looking)).toEqual({ ...vote, state: "LEADING" });
+    expect(answerWhileDecided("LEADING", vote, v, 4, { ...looking, state: "OBSERVING" })).toBeNull();
   });
 });

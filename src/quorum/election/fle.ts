@@ -126,9 +126,11 @@ export class FastLeaderElection {
     const out = this.output(nowMs);
     if (this.decision !== null) return this.finish(out, nowMs);
     const v = this.opts.verifier;
-    // WorkerReceiver: a non-voter (an observer) is answered at once with our vote and otherwise ignored.
+    // WorkerReceiver: a non-voter (an observer) is answered at once with our vote and otherwise ignored — only
+    // while it is LOOKING, unlike Apache: an OBSERVING observer's notification is itself an answer to a LOOKING
+    // vote, and answering it back makes the two answer each other for ever (the simulator, seed 87651934).
     if (!v.isVotingMember(from)) {
-      out.send.push({ to: from, notification: this.notificationNow() });
+      if (n.state === "LOOKING") out.send.push({ to: from, notification: this.notificationNow() });
       return this.finish(out, nowMs);
     }
     // WorkerReceiver: a LOOKING voter behind our round gets our vote so it catches up. Apache lets observers do
@@ -281,8 +283,9 @@ export class FastLeaderElection {
 
 /**
  * What a server that is not LOOKING answers to a notification (Apache `WorkerReceiver` when the peer state is not
- * LOOKING): a LOOKING voter, or any observer, is told the leader this server follows or is, with this server's
- * state; that is how a late joiner finds the current leader. Everything else needs no answer.
+ * LOOKING): a LOOKING server, voter or observer, is told the leader this server follows or is, with this server's
+ * state; that is how a late joiner finds the current leader. Everything else needs no answer (Apache also answers
+ * an observer that is not LOOKING, which can loop with a LOOKING voter).
  */
 export function answerWhileDecided(
   state: Exclude<ServerState, "LOOKING">,
@@ -291,7 +294,7 @@ export function answerWhileDecided(
   from: number,
   n: Notification,
 ): Notification | null {
-  if (verifier.isVotingMember(from) && n.state !== "LOOKING") return null;
+  if (n.state !== "LOOKING") return null;
   return { ...currentVote, state };
 }
 

@@ -333,7 +333,7 @@ export class Leader<T extends ZabTypes> {
     // died with its old connection); UPTODATE commits only earlier epochs, so say how far that is — otherwise it
     // would apply them only at some later COMMIT, and a sync answered meanwhile would miss them.
     const heldCommitted = committed < from ? committed : from;
-    if (common !== undefined && zxidEpoch(heldCommitted) === epoch && heldCommitted > history.floorZxid) {
+    if (common !== undefined && zxidEpoch(heldCommitted) === epoch) {
       out.send.push({ to: h.sid, packet: { kind: "COMMIT", zxid: heldCommitted } });
     }
     for (const e of history.after(from)) {
