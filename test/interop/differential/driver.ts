@@ -202,6 +202,31 @@ export async function runScript(host: string, port: number, steps: readonly Step
     }
   };
 
+  /**
+   * After an answer that ends the connection (UNIMPLEMENTED, AUTHFAILED, closeSession, a refused handshake), wait
+   * for the close itself instead of pinging: Apache closes a moment after it answers, and may still answer a ping
+   * sent in between — a race of its threads, not a behaviour to compare.
+   */
+  const awaitClose = async (slot: Slot, into: Msg[]): Promise<void> => {
+    const conn = slot.conn;
+    if (conn === null) return;
+    for (;;) {
+      const got = await conn.next(replyTimeoutMs);
+      if (got.kind === "frame") into.push(decodeFrame(slot, got.body));
+      else {
+        into.push({ t: got.kind });
+        if (got.kind === "closed") slot.conn = null;
+        return;
+      }
+    }
+  };
+  const endsConnection = (msgs: readonly Msg[]): boolean => {
+    const last = msgs.at(-1);
+    if (last === undefined) return false;
+    if (last.t === "connect") return last.sessionId === 0n;
+    return last.t === "reply" && (last.err === "unimplemented" || last.err === "authFailed");
+  };
+
   const sendRequest = (slot: Slot, xid: number, code: number, write: Parameters<typeof writeBody>[1] | null): void => {
     slot.pending.set(xid, code);
     slot.conn!.send((w) => {
@@ -280,11 +305,14 @@ export async function runScript(host: string, port: number, steps: readonly Step
         const sequential = req.op === "create" && (req.flags === 2 || req.flags === 3 || req.flags === 6);
         // A ping is answered with xid -2 whatever xid it came with.
         await readUntilReply(slot, code === 11 ? pingXid : xid, mine, sequential);
+        if (req.op === "closeSession" && mine.at(-1)?.t === "reply") await awaitClose(slot, mine);
         break;
       }
       case "pipeline":
         break; // below
     }
+
+    if ((step.kind === "open" || step.kind === "reattach" || step.kind === "request") && endsConnection(mine)) await awaitClose(slot, mine);
 
     if (step.kind === "pipeline") {
       if (slot.conn === null) mine.push({ t: "closed" });
