@@ -88,7 +88,10 @@ describe.skipIf(!available.ok)(
     ];
 
     it.each(scripts)("%s", async (_name, script) => {
-      const { theirs, ours } = await bothShells(script);
+      // zkCli prints events from its own event thread and can drop one when its input ends first; a differing
+      // transcript is run once more before it counts (ours is deterministic: a real difference shows both times).
+      let { theirs, ours } = await bothShells(script);
+      if (JSON.stringify([ours.lines, ours.events]) !== JSON.stringify([theirs.lines, theirs.events])) ({ theirs, ours } = await bothShells(script));
       expect(ours.lines).toEqual(theirs.lines);
       expect(ours.events).toEqual(theirs.events);
       // a comparison of nothing proves nothing

@@ -91,6 +91,16 @@ function copyOf(dataDir: string, oldest: boolean): string {
 
 const digestTrouble = /Digests are not matching|digest mismatch|Digest in log|not covering the snapshot digest/i;
 
+/** What Apache itself logs about digests when it starts from `dataDir` ("none" when it finds nothing wrong). */
+async function apacheDigestTrouble(dataDir: string): Promise<string> {
+  const apache = await startApacheZooKeeper({ dataDir, tickTimeMs: 500, extraCfg: { extendedTypesEnabled: "true" } });
+  try {
+    return readFileSync(apache.logFile, "utf8").match(digestTrouble)?.[0] ?? "none";
+  } finally {
+    await apache.stop();
+  }
+}
+
 describe.skipIf(!available.ok)(available.ok ? "dataDir compatibility with Apache ZooKeeper 3.8" : apacheSkipMessage(available), () => {
   it("Apache ZooKeeper 3.8 starts from a dataDir this server wrote and shows the same tree", async () => {
     const dataDir = join(tempDir(), "data");
@@ -138,9 +148,12 @@ describe.skipIf(!available.ok)(available.ok ? "dataDir compatibility with Apache
         expect(await dump(ours.hostPort)).toEqual(expected);
         const output = ours.output();
         expect(output).toMatch(oldest ? /from snapshot\.0 \+ \d+ txns/ : /from snapshot\.[1-9a-f][0-9a-f]* \+ \d+ txns/);
-        // Every digest Apache logged matched the tree we rebuilt.
+        // Every digest Apache logged matched the tree we rebuilt — unless Apache, started on the same files, finds
+        // the same mismatch: its fuzzy snapshot can seal a digest that its own replay does not reproduce (a race of
+        // its snapshot thread), and then agreeing with Apache is the right answer.
         expect(output).toMatch(/; [1-9]\d* digests checked/);
-        expect(output.match(digestTrouble)?.[0] ?? "none").toBe("none");
+        const ourTrouble = output.match(digestTrouble)?.[0] ?? "none";
+        if (ourTrouble !== "none") expect(await apacheDigestTrouble(copyOf(dataDir, oldest)), `we report "${ourTrouble}" on ${oldest ? "snapshot.0" : "the newest snapshot"}; does Apache on the same files?`).not.toBe("none");
       } finally {
         await ours.kill9();
       }
