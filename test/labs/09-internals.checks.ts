@@ -86,6 +86,17 @@ function randomVerifier(random: Random): QuorumVerifier {
 }
 
 /** The same propose/ack sequence on the learner's tracker and the reference's; commits must match step by step. */
+/** Which Zab property a wrong commit decision breaks, in words (the Zab paper's broadcast properties). */
+function brokenProperty(actual: readonly string[], expected: readonly string[]): string {
+  const early = actual.filter((z) => !expected.includes(z));
+  if (early.length > 0) {
+    return `Zab property broken: ${early.join(", ")} committed without a quorum of voters' ACKs (every committed txn must be on a quorum — observers and strangers do not count), or before an earlier proposal.`;
+  }
+  const sorted = [...actual].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  if (actual.join() !== sorted.join()) return `Zab property broken: commits out of zxid order (${actual.join(", ")}); the leader must commit strictly in zxid order.`;
+  return `No progress (a liveness property): ${expected.filter((z) => !actual.includes(z)).join(", ")} had a quorum of ACKs, and everything before it was committed, but was not committed.`;
+}
+
 function compareTrackers(Learner: ProposalsModule["QuorumProposalTracker"], random: Random, verifier: QuorumVerifier): void {
   const mine: ProposalTracker = new Learner(verifier);
   const theirs: ProposalTracker = new QuorumProposalTracker(verifier);
@@ -118,7 +129,7 @@ function compareTrackers(Learner: ProposalsModule["QuorumProposalTracker"], rand
     assert.deepEqual(
       actual,
       expected,
-      `with a ${verifier.kind} quorum of ${verifier.votingMembers.join(",")} (observers ${verifier.observers.join(",") || "none"}; seed ${random.seed}), after:\n  ${steps.slice(-12).join("\n  ")}\n` +
+      `${brokenProperty(actual, expected)}\nwith a ${verifier.kind} quorum of ${verifier.votingMembers.join(",")} (observers ${verifier.observers.join(",") || "none"}; seed ${random.seed}), after:\n  ${steps.slice(-12).join("\n  ")}\n` +
         "the proposals that commit now: those a quorum has ACKed, in zxid order, stopping at the first without a quorum",
     );
   }
