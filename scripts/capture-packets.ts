@@ -77,9 +77,16 @@ try {
   await new Promise<void>((resolve, reject) => {
     const client = zookeeper.createClient(`127.0.0.1:${proxy.port}`);
     client.once("connected", () => {
-      client.create("/nzc", Buffer.from("x"), (error) => {
+      // node-zookeeper-client's typings list every optional argument; pass them as the library defaults them.
+      const defaultAcl = zookeeper.ACL.OPEN_ACL_UNSAFE;
+      client.create("/nzc", Buffer.from("x"), defaultAcl, zookeeper.CreateMode.PERSISTENT, (error: unknown) => {
         if (error) return reject(error);
-        client.getChildren("/", () => {}, () => client.getData("/nzc", () => { client.close(); setTimeout(resolve, 200); }));
+        client.getChildren("/", () => {}, () =>
+          client.getData("/nzc", undefined as never, () => {
+            client.close();
+            setTimeout(resolve, 200);
+          }),
+        );
       });
     });
     client.connect();

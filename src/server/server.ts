@@ -39,10 +39,8 @@ import {
   type OpName,
   type EventTypeName,
 } from "../proto/index.ts";
-import { JuteDecodeError } from "../proto/jute.ts";
 import { authInfoOrder, authUserName, authenticate, maskDigests } from "../tree/acl.ts";
 import { DataTree, type TxnResult } from "../tree/data-tree.ts";
-import { childPath } from "../tree/paths.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
 import { JavaHashSetOrder, concurrentKeySetOrder, javaStringHash } from "../tree/java-order.ts";
@@ -785,9 +783,6 @@ export class ZooKeeperServer {
   connectionOf(sessionId: bigint): ClientConnection | undefined {
     return this.sessionConnections.get(sessionId);
   }
-
-  /** A child path helper for callers that list the tree. */
-  static childPath = childPath;
 }
 
 /** An error reply: the header alone (a module function, not a closure made per request). */
@@ -847,4 +842,3 @@ export function hex(value: bigint): string {
   return BigInt.asUintN(64, value).toString(16);
 }
 
-export { JuteDecodeError };
