@@ -100,7 +100,8 @@ function serverStatus(server: ZooKeeperServer, self: ClientConnection | undefine
   out += `Connections: ${server.connections.size}\n`;
   out += `Outstanding: ${server.outstandingRequests}\n`;
   out += `Zxid: 0x${hex(server.lastZxid)}\n`;
-  out += `Mode: standalone\n`;
+  // An ensemble member reports its role, as Apache's srvr does (QuorumPeer.getServerState).
+  out += `Mode: ${server.options.quorum?.mode ?? "standalone"}\n`;
   out += `Node count: ${nodeCount(server)}\n`;
   return out;
 }
@@ -412,7 +413,7 @@ function monitor(server: ZooKeeperServer): Array<[string, string]> {
   };
   const out: Array<[string, string]> = [
     ["version", fullVersion],
-    ["server_state", "standalone"],
+    ["server_state", server.options.quorum?.mode ?? "standalone"],
   ];
   for (const key of monitorScalars) {
     const value = scalars[key];

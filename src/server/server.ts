@@ -8,8 +8,12 @@
  *
  * The head of the FIFO is finished only once it is durable, so replies leave in request order, a read is
  * answered after every write received before it, and a notification always precedes the reply that could show
- * its client the new data. `TxnSink` is the seam where the transaction log (and later Zab) plugs in; without one,
- * txns are durable at once and the pipeline runs synchronously.
+ * its client the new data. `TxnSink` is the seam where the transaction log (or, on an ensemble's leader, Zab's
+ * propose/commit) plugs in; without one, txns are durable at once and the pipeline runs synchronously.
+ *
+ * In an ensemble (`ServerOptions.quorum`, src/ensemble) a follower or observer does not prepare writes: it
+ * forwards them to the leader, and the txns the leader commits come back through `applyCommitted` — applied at
+ * once in commit order, answered in FIFO order (Apache FollowerZooKeeperServer + CommitProcessor).
  */
 import { JuteReader, JuteWriter } from "../proto/jute.ts";
 import {
@@ -40,6 +44,7 @@ import {
   type EventTypeName,
 } from "../proto/index.ts";
 import { authInfoOrder, authUserName, authenticate, maskDigests } from "../tree/acl.ts";
+import type { Id } from "../proto/records.ts";
 import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
@@ -51,6 +56,7 @@ import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from "./req
 import { SessionTracker, sessionPassword, sessionPasswordBytes } from "./sessions.ts";
 import { WatchManager } from "./watches.ts";
 import { fourLetterWordOf, isFourLetterWordAllowed, runFourLetterWord, type FourLetterWord } from "./four-letter.ts";
+import type { ForwardedWrite } from "../ensemble/types.ts";
 import { ServerMetrics } from "./metrics.ts";
 
 /** Time is an input: the runtime passes a real clock, tests and the simulator a virtual one. */
@@ -73,6 +79,21 @@ export interface Logger {
 export interface TxnSink {
   append(header: TxnHeader, txn: Txn, done: () => void): void;
 }
+
+/**
+ * This server's part in an ensemble (absent: standalone). One ZooKeeperServer exists per serving period of a
+ * quorum member, as Apache makes a Leader/Follower/ObserverZooKeeperServer each time a role starts.
+ */
+export type QuorumRole =
+  /** Prepares every write (its own clients' and those followers forward) and proposes it through `txnSink`. */
+  | { readonly mode: "leader" }
+  | {
+      readonly mode: "follower" | "observer";
+      /** Hands a write (or a session's creation or close) to the leader; its txn returns through applyCommitted. */
+      forward(write: ForwardedWrite): void;
+      /** Asks the leader for a SYNC; `done(true)` once it came back behind every txn outstanding before it. */
+      sync(done: (ok: boolean) => void): void;
+    };
 
 export interface ServerOptions {
   /** 1 for a standalone server; the top byte of every session id it creates. */
@@ -105,6 +126,11 @@ export interface ServerOptions {
   readonly statView?: typeof clientStat;
   /** The ACL check and fixup, for every read, write and notification (a seam: lab 6 plugs the learner's in here). */
   readonly acl?: Partial<AclFunctions>;
+  /** Part of an ensemble: which role, and how writes reach the leader (absent: standalone). */
+  readonly quorum?: QuorumRole;
+  /** The state to serve (an ensemble member keeps its tree and sessions across roles); default: new, empty. */
+  readonly tree?: DataTree;
+  readonly sessions?: SessionTracker;
 }
 
 /** A request in the FIFO. */
@@ -114,8 +140,16 @@ interface Pending {
   readonly sessionId: bigint;
   readonly request: ClientRequest;
   readonly receivedAtMs: number;
+  /** The request body after its header, kept for forwarding to the leader (followers and observers). */
+  readonly body?: Buffer;
+  /** Whose write it is: the connection's auth ids, or those a follower forwarded with it (leader). */
+  readonly authIds?: readonly Id[];
   header?: TxnHeader;
   txn?: Txn;
+  /** Follower: already applied when its commit came (commit order); only the reply waits for the FIFO. */
+  result?: TxnResult;
+  /** Follower: forwarded to the leader, waiting for its commit. */
+  awaitingCommit?: boolean;
   durable: boolean;
 }
 
@@ -152,10 +186,10 @@ export class ZooKeeperServer {
   constructor(readonly options: ServerOptions) {
     this.watches = options.watchManager ?? new WatchManager();
     this.acl = { ...referenceAclFunctions, ...options.acl };
-    this.tree = new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, statView: options.statView });
+    this.tree = options.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, statView: options.statView });
     this.tree.setWatchTrigger(this.watches.onTreeEvent);
     const now = options.clock.nowMs();
-    this.sessions = new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
+    this.sessions = options.sessions ?? new SessionTracker(options.tickTimeMs, options.serverId, now, options.clock.wallMs());
     this.preparer = (options.createPreparer ?? ((tree, ext) => new Preparer(tree, ext, this.acl)))(this.tree, options.extendedTypesEnabled);
     const sent = this.metrics.sent;
     this.watches.onTriggered = (type, watchers) => this.metrics.watchersReached[type].add(watchers);
@@ -384,14 +418,68 @@ export class ZooKeeperServer {
       return;
     }
     conn.outstanding++;
-    this.submit({ conn, xid: header.xid, sessionId: conn.sessionId, request: decoded, receivedAtMs: now, durable: false });
+    // The body after the 8-byte RequestHeader, as the client sent it: what a follower forwards to the leader.
+    const forwardBody = this.options.quorum?.mode === "leader" || this.options.quorum === undefined ? undefined : body.subarray(requestHeaderBytes);
+    this.submit({ conn, xid: header.xid, sessionId: conn.sessionId, request: decoded, receivedAtMs: now, body: forwardBody, durable: false });
   }
 
-  /** Takes a request into the FIFO; a write is prepared and handed to the log now. */
+  /**
+   * Leader: a write a follower or observer forwarded (Apache LearnerHandler → PrepRequestProcessor). It is
+   * prepared and proposed like a local one; its origin answers the client once the commit reaches it.
+   */
+  submitForwarded(write: ForwardedWrite): void {
+    const now = this.options.clock.nowMs();
+    let request: ClientRequest;
+    if (write.type === opCodes.createSession) {
+      // The follower created the session id and negotiated the timeout; the leader's tracker owns it from now on.
+      const timeOutMs = write.body.length >= 4 ? write.body.readInt32BE(0) : this.options.minSessionTimeoutMs;
+      this.sessions.add(write.sessionId, timeOutMs, now);
+      request = { op: "createSession", timeOutMs };
+    } else if (write.type === opCodes.closeSession) {
+      request = { op: "closeSession" };
+    } else {
+      const decoded = decodeRequest(write.type, new JuteReader(write.body, this.options.maxFrameBytes));
+      if ("kind" in decoded || !isWriteOp(decoded.op)) {
+        this.options.logger.warn(`dropping a forwarded request of session 0x${hex(write.sessionId)} (type ${write.type}): not a write this server can prepare`);
+        return;
+      }
+      request = decoded;
+      this.sessions.touch(write.sessionId, now);
+    }
+    this.submit({ conn: null, xid: write.cxid, sessionId: write.sessionId, request, receivedAtMs: now, authIds: write.authIds, durable: false });
+  }
+
+  /**
+   * Follower/observer: a txn the leader committed. It is applied now — the tree follows the commit order — and,
+   * if it is one of this server's forwarded writes, its reply goes out when the FIFO reaches it.
+   */
+  applyCommitted(header: TxnHeader, txn: Txn): void {
+    const result = applyCommittedTxn(this.tree, this.sessions, header, txn, this.options.clock.nowMs());
+    this.preparer.applied(header.zxid);
+    this.metrics.recordTxn(result.txn);
+    const waiting = this.fifo.find((p) => p.awaitingCommit === true);
+    if (waiting !== undefined && waiting.sessionId === header.sessionId && waiting.xid === header.cxid) {
+      waiting.awaitingCommit = false;
+      waiting.header = header;
+      waiting.txn = txn;
+      waiting.result = result;
+      waiting.durable = true;
+    } else if (txn.kind === "closeSession") {
+      // Another server's client closed its session, or the leader expired it: a connection here must go.
+      const owner = this.sessionConnections.get(header.sessionId);
+      if (owner !== undefined) this.closeConnection(owner, "its session expired");
+    }
+    this.drain();
+  }
+
+  /** Takes a request into the FIFO; a write is prepared and handed to the log now (or forwarded to the leader). */
   private submit(pending: Pending): void {
     const { request } = pending;
     this.metrics.requestsQueued++;
-    if (isWriteOp(request.op) && !(request.op === "check")) {
+    const quorum = this.options.quorum;
+    if (quorum !== undefined && quorum.mode !== "leader" && request.op !== "check" && (isWriteOp(request.op) || request.op === "sync")) {
+      this.forward(pending, quorum);
+    } else if (isWriteOp(request.op) && !(request.op === "check")) {
       const session = this.sessions.get(pending.sessionId);
       const zxid = this.nextZxid();
       const header: TxnHeader = {
@@ -405,7 +493,7 @@ export class ZooKeeperServer {
         zxid,
         timeMs: header.timeMs,
         sessionId: pending.sessionId,
-        authIds: pending.conn?.authIds ?? [],
+        authIds: pending.authIds ?? pending.conn?.authIds ?? [],
         sessionIsLive: request.op === "deleteContainer" || (session !== undefined && (!session.closing || request.op === "closeSession")),
         reconfigEnabled: this.options.reconfigEnabled,
       });
@@ -428,6 +516,30 @@ export class ZooKeeperServer {
     }
     this.throttleIfNeeded();
     this.drain();
+  }
+
+  /** Follower/observer: a write goes to the leader; a sync waits for the leader's SYNC. */
+  private forward(pending: Pending, quorum: Extract<QuorumRole, { mode: "follower" | "observer" }>): void {
+    const { request } = pending;
+    this.fifo.push(pending);
+    if (request.op === "sync") {
+      quorum.sync((ok) => {
+        if (!ok && pending.conn !== null) this.closeConnection(pending.conn, "the leader did not answer a sync");
+        pending.durable = true;
+        this.drain();
+      });
+      return;
+    }
+    pending.awaitingCommit = true;
+    if (request.op === "closeSession") this.sessions.setClosing(pending.sessionId);
+    let body = pending.body ?? Buffer.alloc(0);
+    if (request.op === "createSession") {
+      // Apache forwards the negotiated timeout as the createSession request's body.
+      body = Buffer.alloc(4);
+      body.writeInt32BE(request.timeOutMs, 0);
+    }
+    const type = request.op === "malformedWrite" ? opCodes[request.of as OpName] : opCodes[request.op as OpName];
+    quorum.forward({ sessionId: pending.sessionId, cxid: pending.xid, type, body, authIds: pending.conn?.authIds ?? [] });
   }
 
   private draining = false;
@@ -456,8 +568,10 @@ export class ZooKeeperServer {
 
   /** Apply (for a write) and reply (Apache FinalRequestProcessor). */
   private finish(p: Pending): void {
-    let result: TxnResult | undefined;
-    if (p.header !== undefined && p.txn !== undefined) {
+    let result: TxnResult | undefined = p.result;
+    if (result !== undefined) {
+      this.afterApply(p, result);
+    } else if (p.header !== undefined && p.txn !== undefined) {
       result = this.tree.processTxn(p.header, p.txn);
       this.preparer.applied(p.header.zxid);
       this.metrics.recordTxn(result.txn);
@@ -735,6 +849,9 @@ export class ZooKeeperServer {
 
   /** Expires sessions whose time is up (SessionTrackerImpl's expirer). Call at least every tick. */
   tick(): void {
+    // In an ensemble only the leader expires sessions (it hears every server's touches); the others learn of an
+    // expiry from its closeSession txn.
+    if (this.options.quorum !== undefined && this.options.quorum.mode !== "leader") return;
     const now = this.options.clock.nowMs();
     for (const sessionId of this.sessions.expire(now)) {
       const timeout = this.sessions.get(sessionId)?.timeoutMs;
@@ -748,6 +865,8 @@ export class ZooKeeperServer {
    * (Apache ContainerManager), at most `containerMaxPerMinute` a minute.
    */
   checkContainers(): void {
+    // Apache runs the ContainerManager on the leader only: its deletions are txns like any other write.
+    if (this.options.quorum !== undefined && this.options.quorum.mode !== "leader") return;
     const now = this.options.clock.nowMs();
     if (now - this.containerMinuteStartMs >= 60_000) {
       this.containerMinuteStartMs = now;
@@ -783,6 +902,20 @@ export class ZooKeeperServer {
   connectionOf(sessionId: bigint): ClientConnection | undefined {
     return this.sessionConnections.get(sessionId);
   }
+}
+
+/** xid (int) + type (int): the RequestHeader in front of every request body. */
+const requestHeaderBytes = 8;
+
+/**
+ * Applies a committed txn to an ensemble member's state: the tree, and the session table every member keeps
+ * (Apache ZKDatabase.sessionsWithTimeouts) so that a client can re-attach anywhere and snapshots carry sessions.
+ */
+export function applyCommittedTxn(tree: DataTree, sessions: SessionTracker, header: TxnHeader, txn: Txn, nowMs: number): TxnResult {
+  const result = tree.processTxn(header, txn);
+  if (txn.kind === "createSession") sessions.add(header.sessionId, txn.timeOutMs, nowMs);
+  else if (txn.kind === "closeSession") sessions.remove(header.sessionId);
+  return result;
 }
 
 /** An error reply: the header alone (a module function, not a closure made per request). */
