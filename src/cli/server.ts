@@ -8,6 +8,8 @@
 import { ConfigError, defaultConfig, loadZooCfg } from "../config/index.ts";
 import { consoleLogger, startStandaloneServer } from "../server/index.ts";
 import { DurableStore, RecoveryError, TxnLogCorruptError } from "../storage/index.ts";
+import { QuorumMember } from "../ensemble/member.ts";
+import type { ZooConfig } from "../config/index.ts";
 
 async function main(): Promise<void> {
   const cfgPath = process.argv[2];
@@ -19,6 +21,10 @@ async function main(): Promise<void> {
     if (parsed.unusedKeys.length > 0) {
       consoleLogger.warn(`zoo.cfg keys this server does not use (ignored): ${parsed.unusedKeys.join(", ")}`);
     }
+  }
+  if (config.distributed) {
+    await runEnsembleMember(config);
+    return;
   }
   const store = new DurableStore(config, {
     logger: consoleLogger,
@@ -39,6 +45,28 @@ async function main(): Promise<void> {
       .close()
       .then(() => store.close())
       .then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** With server.N lines and a myid file: one member of an ensemble, as Apache's QuorumPeerMain. */
+async function runEnsembleMember(config: ZooConfig): Promise<void> {
+  const member = await QuorumMember.start(config, {
+    logger: consoleLogger,
+    onFatal: (error) => {
+      consoleLogger.warn(`Severe unrecoverable error, exiting: ${error.message}`);
+      process.exit(2);
+    },
+  });
+  const peers = config.servers.map((s) => `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}${s.role === "observer" ? ":observer" : ""}`);
+  consoleLogger.info(`zkbook ZooKeeper (ensemble member ${config.myId}) serving clients at ${config.clientPortAddress}:${member.status.clientPort}; ${peers.join(" ")}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    consoleLogger.info(`${signal} received, shutting down`);
+    void member.stop().then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { ZooConfig } from "../config/index.ts";
 import type { Transport } from "./connection.ts";
 import { ZooKeeperServer, type Clock, type Logger, type ServerOptions, type TxnSink } from "./server.ts";
+import { fourLetterWordOf } from "./four-letter.ts";
 
 export const realClock: Clock = {
   nowMs: () => Math.floor(performance.now()),
@@ -79,11 +80,20 @@ function describeConfig(config: ZooConfig): Array<[string, string]> {
   ];
 }
 
-export async function startStandaloneServer(config: ZooConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? consoleLogger;
-  const clock = options.clock ?? realClock;
-  const zk = new ZooKeeperServer({ ...serverOptionsFrom(config, clock, logger, options.txnSink), ...options.overrides });
-  await options.beforeListen?.(zk);
+/** The client port: a TCP listener whose connections go to the server that serves right now. */
+export interface ClientPort {
+  readonly host: string;
+  readonly port: number;
+  /** Stops listening and drops every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on clientPort and hands each accepted connection to `current()`. An ensemble member that is not
+ * serving (electing, synchronizing) has no server: its connections are answered like Apache's do — a
+ * four-letter word gets `notServingAnswer`, anything else is closed, and the client tries another server.
+ */
+export async function openClientPort(config: ZooConfig, logger: Logger, current: () => ZooKeeperServer | null): Promise<ClientPort> {
   const connectionsPerIp = new Map<string, number>();
   const sockets = new Set<net.Socket>();
 
@@ -94,6 +104,12 @@ export async function startStandaloneServer(config: ZooConfig, options: StartOpt
     if (config.maxClientCnxns > 0 && count >= config.maxClientCnxns) {
       logger.warn(`too many connections from ${address} - max is ${config.maxClientCnxns}`);
       socket.destroy();
+      return;
+    }
+    socket.on("error", () => {});
+    const zk = current();
+    if (zk === null) {
+      answerWhileNotServing(socket);
       return;
     }
     connectionsPerIp.set(address, count + 1);
@@ -123,7 +139,6 @@ export async function startStandaloneServer(config: ZooConfig, options: StartOpt
     };
     const conn = zk.accept(transport);
     socket.on("data", (chunk) => zk.receive(conn, chunk));
-    socket.on("error", () => {});
     socket.on("close", () => {
       sockets.delete(socket);
       const left = (connectionsPerIp.get(address) ?? 1) - 1;
@@ -142,6 +157,39 @@ export async function startStandaloneServer(config: ZooConfig, options: StartOpt
   });
   const bound = listener.address() as net.AddressInfo;
   logger.info(`binding to port ${bound.address}:${bound.port}`);
+  return {
+    host: bound.address,
+    port: bound.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/**
+ * Apache's answer while no ZooKeeperServer runs (NIOServerCnxn with zkServer not running): `ruok` still says
+ * imok (the process is alive), other four-letter words say the instance is not serving, a client is closed.
+ */
+function answerWhileNotServing(socket: net.Socket): void {
+  socket.once("data", (chunk) => {
+    const word = chunk.length >= 4 ? fourLetterWordOf(chunk.readInt32BE(0)) : undefined;
+    if (word === "ruok") socket.end("imok");
+    else if (word !== undefined) socket.end(`${notServingMessage}\n`);
+    else socket.destroy();
+  });
+}
+
+/** ZooKeeperServer not running: what four-letter words answer (Apache CommandExecutor / NIOServerCnxn). */
+export const notServingMessage = "This ZooKeeper instance is not currently serving requests";
+
+export async function startStandaloneServer(config: ZooConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? realClock;
+  const zk = new ZooKeeperServer({ ...serverOptionsFrom(config, clock, logger, options.txnSink), ...options.overrides });
+  await options.beforeListen?.(zk);
+  const clientPort = await openClientPort(config, logger, () => zk);
 
   // Session expiry is checked every tick (ExpiryQueue buckets are tickTime wide).
   const expiryTimer = setInterval(() => zk.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
@@ -150,17 +198,14 @@ export async function startStandaloneServer(config: ZooConfig, options: StartOpt
   containerTimer.unref();
 
   return {
-    host: bound.address,
-    port: bound.port,
-    connectString: `${bound.address}:${bound.port}`,
+    host: clientPort.host,
+    port: clientPort.port,
+    connectString: `${clientPort.host}:${clientPort.port}`,
     zk,
     async close() {
       clearInterval(expiryTimer);
       clearInterval(containerTimer);
-      await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await clientPort.close();
       zk.closeAll();
     },
   };

@@ -1,0 +1,357 @@
+/**
+ * One ensemble member over TCP (Apache QuorumPeer's run loop, QuorumPeerMain): the I/O-free `QuorumPeer` of
+ * src/quorum driven by real sockets, a real disk and real time, with a ZooKeeperServer serving clients whenever
+ * the peer serves (an established leader, or a learner past UPTODATE).
+ *
+ *   election port  ─notifications─▶ ┐                              ┌─▶ persist (MemberStore: log, epochs, snapshots)
+ *   quorum port    ─Zab packets───▶ ├─ QuorumPeer ─ Ready (ordered) ┼─▶ deliver (apply committed txns to the tree)
+ *   timers / client writes ───────▶ ┘                              └─▶ close / connect / send / notify
+ *
+ * The Ready contract (src/quorum/zab/ready.ts) is kept by one pump: the Readys queued so far are persisted
+ * together (one fsync for all their appends: group commit), then carried out one by one, in order; Readys that
+ * arrive meanwhile wait for the next round. Nothing of a later Ready overtakes the persist of an earlier one.
+ *
+ * Writes: on the leader, its ZooKeeperServer prepares them and its TxnSink proposes them; `done` is called when
+ * the commit is delivered. On a follower or observer the ZooKeeperServer forwards them (peer.submit) and applies
+ * what the leader commits (notes ch. 9, "Zab"; Apache Leader/FollowerZooKeeperServer).
+ */
+import { performance } from "node:perf_hooks";
+import type { ZooConfig } from "../config/index.ts";
+import { QuorumPeer, peerOptionsFromConfig, type QuorumPacket, type Ready, type RoleKind } from "../quorum/index.ts";
+import { ZooKeeperServer, applyCommittedTxn, type Clock, type Logger, type QuorumRole, type TxnSink } from "../server/server.ts";
+import { openClientPort, serverOptionsFrom, type ClientPort } from "../server/listener.ts";
+import { SessionTracker } from "../server/sessions.ts";
+import { decodeSnapshot, type SessionEntry } from "../storage/index.ts";
+import type { DataTree } from "../tree/data-tree.ts";
+import type { Txn, TxnHeader } from "../tree/txn.ts";
+import { MemberStore } from "./member-store.ts";
+import { QuorumTransport } from "./transport.ts";
+import type { MemberTypes, SessionTouch } from "./types.ts";
+
+const realClock: Clock = { nowMs: () => Math.floor(performance.now()), wallMs: () => Date.now() };
+
+export interface MemberOptions {
+  readonly logger: Logger;
+  /** The disk failed: acknowledging writes that may be lost would be worse than stopping (Apache exits). */
+  readonly onFatal: (error: Error) => void;
+}
+
+/** What `status` and tests want to know. */
+export interface MemberStatus {
+  readonly myId: number;
+  readonly role: RoleKind;
+  readonly serving: boolean;
+  readonly currentEpoch: number;
+  readonly lastLoggedZxid: bigint;
+  readonly clientPort: number;
+}
+
+export class QuorumMember {
+  private readonly peer: QuorumPeer<MemberTypes>;
+  private readonly clock = realClock;
+  private tree: DataTree;
+  private sessions: SessionTracker;
+  private zk: ZooKeeperServer | null = null;
+  /** The role object the current ZooKeeperServer serves for: a new role means a new server. */
+  private servingFor: unknown = null;
+  private clientPort: ClientPort | null = null;
+  private readonly transport: QuorumTransport;
+  private readonly queue: Ready<MemberTypes>[] = [];
+  private pumping = false;
+  private stopped = false;
+  /** Leader: the FIFO's `done` of each proposal, called when its commit is delivered. */
+  private readonly awaitingCommit = new Map<bigint, () => void>();
+  private readonly awaitingSync = new Map<number, (ok: boolean) => void>();
+  private nextSyncToken = 1;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAtMs = Number.POSITIVE_INFINITY;
+  private readonly serverTimers: NodeJS.Timeout[] = [];
+  private deliveredSinceSnapshot = 0;
+
+  private constructor(
+    readonly config: ZooConfig,
+    private readonly store: MemberStore,
+    recovered: Awaited<ReturnType<MemberStore["recover"]>>,
+    private readonly options: MemberOptions,
+  ) {
+    const now = this.clock.nowMs();
+    this.tree = recovered.tree;
+    this.sessions = this.sessionTrackerWith(recovered.sessions, now);
+    this.peer = new QuorumPeer<MemberTypes>(peerOptionsFromConfig(config), {
+      currentEpoch: recovered.currentEpoch,
+      acceptedEpoch: recovered.acceptedEpoch,
+      appliedZxid: recovered.snapshotZxid,
+      log: recovered.log,
+    });
+    this.transport = new QuorumTransport({
+      myId: this.peer.myId,
+      peers: config.servers.map((s) => ({ sid: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort })),
+      logger: options.logger,
+      events: {
+        notification: (from, n) => this.step((p, t) => p.receiveNotification(from, n, t)),
+        packet: (from, packet, touches) => this.onPacket(from, packet, touches),
+        disconnected: (sid) => this.step((p, t) => p.disconnected(sid, t)),
+      },
+    });
+  }
+
+  /** Recovers from disk, opens the ports and starts looking for a leader. */
+  static async start(config: ZooConfig, options: MemberOptions): Promise<QuorumMember> {
+    const store = new MemberStore(config, options.logger, { extendedTypesEnabled: config.extendedTypesEnabled });
+    const recovered = await store.recover();
+    const member = new QuorumMember(config, store, recovered, options);
+    await member.open();
+    return member;
+  }
+
+  private async open(): Promise<void> {
+    const { config, options } = this;
+    this.clientPort = await openClientPort(config, options.logger, () => this.clientFacingServer());
+    await this.transport.start();
+    // Session expiry and the container manager run on the leader only (ZooKeeperServer checks its role).
+    const expiry = setInterval(() => this.zk?.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
+    const containers = setInterval(() => this.zk?.checkContainers(), config.containerCheckIntervalMs);
+    this.serverTimers.push(expiry, containers);
+    this.step((p, t) => p.start(t));
+  }
+
+  get status(): MemberStatus {
+    return {
+      myId: this.peer.myId,
+      role: this.peer.role.kind,
+      serving: this.zk !== null,
+      currentEpoch: this.peer.currentEpoch,
+      lastLoggedZxid: this.peer.lastLoggedZxid,
+      clientPort: this.clientPort?.port ?? 0,
+    };
+  }
+
+  /** `leaderServes=no`: the leader keeps its server for forwarded writes but takes no clients of its own. */
+  private clientFacingServer(): ZooKeeperServer | null {
+    if (this.zk === null) return null;
+    if (this.zk.options.quorum?.mode === "leader" && !this.config.leaderServes) return null;
+    return this.zk;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Runs one input through the peer and queues what it asks for. */
+  private step(input: (peer: QuorumPeer<MemberTypes>, nowMs: number) => Ready<MemberTypes>): void {
+    if (this.stopped) return;
+    this.carry(input(this.peer, this.clock.nowMs()));
+  }
+
+  private onPacket(from: number, packet: QuorumPacket<MemberTypes>, touches: readonly SessionTouch[]): void {
+    // Apache LearnerHandler: a learner's PING lists the sessions its clients kept alive; the leader touches them.
+    if (packet.kind === "PING" && this.zk?.options.quorum?.mode === "leader") {
+      const now = this.clock.nowMs();
+      for (const touch of touches) this.sessions.touch(touch.sessionId, now, touch.timeoutMs);
+    }
+    this.step((p, t) => p.receivePacket(from, packet, t));
+  }
+
+  /** Leader: the ZooKeeperServer's TxnSink. A txn is proposed; it is durable (and applied) once committed. */
+  private readonly proposeSink: TxnSink = {
+    append: (header: TxnHeader, txn: Txn, done: () => void) => {
+      if (!this.peer.canPropose) {
+        // The leader just lost its role (or ran out of zxids): the server is about to be replaced anyway.
+        this.options.logger.warn(`cannot propose 0x${header.zxid.toString(16)}: not an established leader`);
+        return;
+      }
+      this.awaitingCommit.set(header.zxid, done);
+      this.step((p, t) => p.propose(header.zxid, { header, txn }, t));
+    },
+  };
+
+  // ---------------------------------------------------------------- the pump
+
+  private carry(ready: Ready<MemberTypes>): void {
+    this.queue.push(ready);
+    if (ready.wakeAtMs < this.wakeAtMs) this.scheduleWake(ready.wakeAtMs);
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && !this.stopped) {
+        const batch = this.queue.splice(0);
+        const persist = batch.flatMap((r) => r.persist);
+        if (persist.length > 0) await this.store.persist(persist);
+        for (const ready of batch) {
+          if (this.stopped) return;
+          await this.carryOut(ready);
+        }
+        this.reconcileServing();
+      }
+    } catch (error) {
+      this.options.onFatal(error as Error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Everything of one Ready after its persist, in the contract's order. */
+  private async carryOut(ready: Ready<MemberTypes>): Promise<void> {
+    for (const delivery of ready.deliver) {
+      if (delivery.kind === "install") this.install(delivery.zxid, delivery.snapshot);
+      else this.deliver(delivery.entry.txn.header, delivery.entry.txn.txn);
+    }
+    for (const sid of ready.close) this.transport.close(sid);
+    if (ready.connect !== null) this.transport.connect(ready.connect);
+    for (const { to, packet } of ready.send) {
+      if (packet.kind === "SNAP") {
+        // The state machine as of the SNAP's zxid: every delivery before this send has been applied.
+        if (this.tree.lastProcessedZxid !== packet.zxid) {
+          this.options.logger.warn(`SNAP to ${to} at 0x${packet.zxid.toString(16)}, but the tree is at 0x${this.tree.lastProcessedZxid.toString(16)}: dropping the learner`);
+          this.transport.close(to);
+          this.step((p, t) => p.disconnected(to, t));
+          continue;
+        }
+        const snapshot = await MemberStore.encodeState(this.tree, this.sessionEntries());
+        this.transport.send(to, { kind: "SNAP", zxid: packet.zxid, snapshot });
+      } else if (packet.kind === "PING" && this.peer.role.kind !== "leading") {
+        this.transport.send(to, packet, this.liveSessions());
+      } else {
+        this.transport.send(to, packet);
+      }
+    }
+    for (const { to, notification } of ready.notify) this.transport.notify(to, notification);
+    for (const { request } of ready.requests) {
+      if (this.zk !== null) this.zk.submitForwarded(request.request);
+      else this.options.logger.warn(`a forwarded write of session 0x${request.request.sessionId.toString(16)} came while not serving: dropped`);
+    }
+    for (const { token, ok } of ready.syncs) {
+      const done = this.awaitingSync.get(token);
+      this.awaitingSync.delete(token);
+      done?.(ok);
+    }
+    for (const event of ready.events) {
+      if (event.kind === "role") this.options.logger.info(`role: ${event.role}${event.leader !== null ? ` (leader ${event.leader})` : ""}: ${event.reason}`);
+      else if (event.kind === "sync") this.options.logger.info(`synchronizing learner ${event.learner} with ${event.mode} 0x${event.fromZxid.toString(16)} → 0x${event.toZxid.toString(16)}`);
+      else if (event.kind === "established" || event.kind === "uptodate") this.options.logger.info(`${event.kind} in epoch ${event.epoch}`);
+    }
+  }
+
+  /** A committed txn reaches the state machine. */
+  private deliver(header: TxnHeader, txn: Txn): void {
+    const done = this.awaitingCommit.get(header.zxid);
+    if (done !== undefined) {
+      this.awaitingCommit.delete(header.zxid);
+      done(); // the leader's FIFO applies it and answers in request order
+    } else if (this.zk !== null && this.zk.options.quorum?.mode !== "leader") {
+      this.zk.applyCommitted(header, txn);
+    } else {
+      applyCommittedTxn(this.tree, this.sessions, header, txn, this.clock.nowMs());
+    }
+    if (++this.deliveredSinceSnapshot >= this.config.snapCount) {
+      this.deliveredSinceSnapshot = 0;
+      // Queued behind the persists so far: the log rolls where the snapshot begins.
+      this.store.snapshotOf(this.tree, this.sessionEntries()).catch((error: Error) => this.options.onFatal(error));
+    }
+  }
+
+  /** SNAP: the leader's state replaces ours (never while serving: a learner serves only after UPTODATE). */
+  private install(zxid: bigint, snapshot: Buffer): void {
+    const decoded = decodeSnapshot(snapshot);
+    this.tree.loadSnapshot(decoded.nodes, zxid);
+    this.sessions = this.sessionTrackerWith(decoded.sessions, this.clock.nowMs());
+    this.deliveredSinceSnapshot = 0;
+  }
+
+  // ---------------------------------------------------------------- serving
+
+  /** Starts a ZooKeeperServer when the peer starts serving, and drops it when the role it served for ends. */
+  private reconcileServing(): void {
+    const role = this.peer.role;
+    const roleObject = role.kind === "leading" ? role.leader : role.kind === "looking" ? null : role.learner;
+    const serving = this.peer.serving;
+    if (this.zk !== null && (!serving || this.servingFor !== roleObject)) this.stopServing();
+    if (this.zk === null && serving && roleObject !== null) this.startServing(role.kind, roleObject);
+  }
+
+  private startServing(kind: RoleKind, roleObject: unknown): void {
+    const now = this.clock.nowMs();
+    let quorum: QuorumRole;
+    if (kind === "leading") {
+      quorum = { mode: "leader" };
+      // The new leader owns every session now: each gets a full timeout from here (Apache LeaderSessionTracker).
+      for (const session of [...this.sessions.all()]) this.sessions.touch(session.id, now);
+    } else {
+      quorum = {
+        mode: kind === "following" ? "follower" : "observer",
+        forward: (write) => this.step((p, t) => p.submit(write, t)),
+        sync: (done) => {
+          const token = this.nextSyncToken++;
+          this.awaitingSync.set(token, done);
+          this.step((p, t) => p.sync(token, t));
+        },
+      };
+    }
+    const base = serverOptionsFrom(this.config, this.clock, this.options.logger, kind === "leading" ? this.proposeSink : undefined);
+    const zk = new ZooKeeperServer({ ...base, quorum, tree: this.tree, sessions: this.sessions });
+    if (kind === "leading") zk.setLastZxid(this.peer.nextZxid - 1n);
+    this.zk = zk;
+    this.servingFor = roleObject;
+    this.options.logger.info(`serving clients as ${quorum.mode} at zxid 0x${this.tree.lastProcessedZxid.toString(16)}`);
+  }
+
+  /** Apache shuts its ZooKeeperServer down when the role ends: every client must reconnect (elsewhere). */
+  private stopServing(): void {
+    const zk = this.zk;
+    if (zk === null) return;
+    this.zk = null;
+    this.servingFor = null;
+    this.awaitingCommit.clear();
+    for (const done of this.awaitingSync.values()) done(false);
+    this.awaitingSync.clear();
+    zk.closeAll();
+    this.options.logger.info("stopped serving clients");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private sessionTrackerWith(entries: readonly SessionEntry[], nowMs: number): SessionTracker {
+    const tracker = new SessionTracker(this.config.tickTimeMs, this.config.myId ?? 0, nowMs, this.clock.wallMs());
+    for (const s of entries) tracker.add(s.id, s.timeoutMs, nowMs);
+    return tracker;
+  }
+
+  private sessionEntries(): SessionEntry[] {
+    return [...this.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs }));
+  }
+
+  /** The sessions whose clients are connected here: what a learner's PING reports to the leader. */
+  private liveSessions(): SessionTouch[] {
+    const zk = this.zk;
+    if (zk === null) return [];
+    const touches: SessionTouch[] = [];
+    for (const conn of zk.connections) {
+      if (conn.sessionId !== 0n && conn.phase === "established") touches.push({ sessionId: conn.sessionId, timeoutMs: conn.sessionTimeoutMs });
+    }
+    return touches;
+  }
+
+  private scheduleWake(atMs: number): void {
+    if (!Number.isFinite(atMs)) return;
+    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
+    this.wakeAtMs = atMs;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAtMs = Number.POSITIVE_INFINITY;
+      this.step((p, t) => p.tick(t));
+    }, Math.max(0, atMs - this.clock.nowMs()));
+  }
+
+  /** Closes the ports and the disk. Like a clean kill: sessions stay, and expire unless their clients return. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
+    for (const timer of this.serverTimers) clearInterval(timer);
+    await this.clientPort?.close();
+    this.zk?.closeAll();
+    await this.transport.stop();
+    await this.store.close();
+  }
+}
