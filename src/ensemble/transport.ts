@@ -439,8 +439,12 @@ export class QuorumTransport {
         link = this.identifyLearner(conn, body);
       },
       (reason) => {
-        if (link === null) this.unidentified.delete(conn);
-        else this.linkEnded(link, reason);
+        if (link !== null) {
+          this.linkEnded(link, reason);
+          return;
+        }
+        this.unidentified.delete(conn);
+        if (this.running) this.logger.warn(`server ${this.myId}: quorum connection from ${socket.remoteAddress}:${socket.remotePort} ended before naming its learner (${reason})`);
       },
     );
     this.track(conn);
@@ -473,6 +477,8 @@ export class QuorumTransport {
     this.unidentified.delete(conn);
     conn.socket.setTimeout(0);
     const link: QuorumLink = { sid: info.sid, direction: "from-learner", conn };
+    // The old link may also be one we opened to that server as our leader: it is a learner now, so that one is
+    // dead too, and the core hears the same `disconnected`.
     const old = this.quorumLinks.get(info.sid);
     this.quorumLinks.set(info.sid, link);
     if (old !== undefined) {
