@@ -97,14 +97,16 @@ export async function runClusterCommand(invocation: ClusterInvocation, context: 
         print(`no server of the cluster in ${shownDir} is running`);
         return;
       }
-      await Promise.all(
+      // In parallel (a JVM may take seconds to stop), reported in id order.
+      const lines = await Promise.all(
         running.map(async (id) => {
           const pid = ensemble.pidOf(id);
           if (command.kind === "kill") await ensemble.kill(id);
           else await ensemble.stopMember(id);
-          print(`server ${id} (pid ${pid}) ${command.kind === "kill" ? "killed with SIGKILL" : "stopped"}`);
+          return `server ${id} (pid ${pid}) ${command.kind === "kill" ? "killed with SIGKILL" : "stopped"}`;
         }),
       );
+      for (const line of lines) print(line);
       return;
     }
     case "clean": {
