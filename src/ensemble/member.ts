@@ -18,10 +18,10 @@
 import { performance } from "node:perf_hooks";
 import type { ZooConfig } from "../config/index.ts";
 import { QuorumPeer, peerOptionsFromConfig, type QuorumPacket, type Ready, type RoleKind } from "../quorum/index.ts";
-import { ZooKeeperServer, applyCommittedTxn, type Clock, type Logger, type QuorumRole, type TxnSink } from "../server/server.ts";
+import { ZooKeeperServer, applyCommittedTxn, type Clock, type Logger, type ProposalSizes, type QuorumRole, type TxnSink } from "../server/server.ts";
 import { openClientPort, serverOptionsFrom, type ClientPort } from "../server/listener.ts";
 import { SessionTracker } from "../server/sessions.ts";
-import { decodeSnapshot, type SessionEntry } from "../storage/index.ts";
+import { decodeSnapshot, encodeTxnEntry, type SessionEntry } from "../storage/index.ts";
 import type { DataTree } from "../tree/data-tree.ts";
 import type { Txn, TxnHeader } from "../tree/txn.ts";
 import { MemberStore } from "./member-store.ts";
@@ -67,6 +67,7 @@ export class QuorumMember {
   private wakeAtMs = Number.POSITIVE_INFINITY;
   private readonly serverTimers: NodeJS.Timeout[] = [];
   private deliveredSinceSnapshot = 0;
+  private proposalSizes: ProposalSizes = { last: -1, min: -1, max: -1 };
 
   private constructor(
     readonly config: ZooConfig,
@@ -158,6 +159,12 @@ export class QuorumMember {
         this.options.logger.warn(`cannot propose 0x${header.zxid.toString(16)}: not an established leader`);
         return;
       }
+      // Apache Leader.propose records the serialized txn's size for `srvr` (BufferStats).
+      const bytes = encodeTxnEntry(header, txn, null).length;
+      const sizes = this.proposalSizes;
+      sizes.last = bytes;
+      sizes.min = sizes.min < 0 ? bytes : Math.min(sizes.min, bytes);
+      sizes.max = Math.max(sizes.max, bytes);
       this.awaitingCommit.set(header.zxid, done);
       this.step((p, t) => p.propose(header.zxid, { header, txn }, t));
     },
@@ -274,7 +281,8 @@ export class QuorumMember {
     const now = this.clock.nowMs();
     let quorum: QuorumRole;
     if (kind === "leading") {
-      quorum = { mode: "leader" };
+      this.proposalSizes = { last: -1, min: -1, max: -1 };
+      quorum = { mode: "leader", proposalSizes: this.proposalSizes };
       // The new leader owns every session now: each gets a full timeout from here (Apache LeaderSessionTracker).
       for (const session of [...this.sessions.all()]) this.sessions.touch(session.id, now);
     } else {

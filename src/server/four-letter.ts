@@ -103,6 +103,11 @@ function serverStatus(server: ZooKeeperServer, self: ClientConnection | undefine
   // An ensemble member reports its role, as Apache's srvr does (QuorumPeer.getServerState).
   out += `Mode: ${server.options.quorum?.mode ?? "standalone"}\n`;
   out += `Node count: ${nodeCount(server)}\n`;
+  const quorum = server.options.quorum;
+  if (quorum?.mode === "leader") {
+    const sizes = quorum.proposalSizes;
+    out += `Proposal sizes last/min/max: ${sizes.last}/${sizes.min}/${sizes.max}\n`;
+  }
   return out;
 }
 

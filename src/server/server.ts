@@ -86,7 +86,7 @@ export interface TxnSink {
  */
 export type QuorumRole =
   /** Prepares every write (its own clients' and those followers forward) and proposes it through `txnSink`. */
-  | { readonly mode: "leader" }
+  | { readonly mode: "leader"; readonly proposalSizes: ProposalSizes }
   | {
       readonly mode: "follower" | "observer";
       /** Hands a write (or a session's creation or close) to the leader; its txn returns through applyCommitted. */
@@ -94,6 +94,13 @@ export type QuorumRole =
       /** Asks the leader for a SYNC; `done(true)` once it came back behind every txn outstanding before it. */
       sync(done: (ok: boolean) => void): void;
     };
+
+/** The sizes of the serialized proposals, in bytes (Apache BufferStats; -1 before the first): `srvr` shows them. */
+export interface ProposalSizes {
+  last: number;
+  min: number;
+  max: number;
+}
 
 export interface ServerOptions {
   /** 1 for a standalone server; the top byte of every session id it creates. */

@@ -61,7 +61,7 @@ describe("an ensemble of three members over TCP", () => {
     for (const id of ensemble.ids) {
       const reader = await clientOf([portOf(ensemble, id)]);
       await reader.sync("/");
-      expect((await reader.getData("/n3")).data.toString()).toBe("changed");
+      expect((await reader.getData("/n3")).data!.toString()).toBe("changed");
       const children = (await reader.getChildren("/")).filter((c) => c.startsWith("n"));
       expect(children.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}`).sort());
       // Every member applied the same txns under the same zxids.
@@ -72,6 +72,8 @@ describe("an ensemble of three members over TCP", () => {
     expect(new Set(zxids).size).toBe(1);
     const mntr = await fourLetterWord("127.0.0.1", portOf(ensemble, leader), "mntr");
     expect(mntr).toContain("zk_server_state\tleader");
+    // Apache's leader adds the sizes of its serialized proposals: 21 writes happened, so none is -1.
+    expect((await srvr(portOf(ensemble, leader))).get("Proposal sizes last/min/max")).toMatch(/^\d+\/\d+\/\d+$/);
   });
 
   it("a session lives on the leader: a client idle on a follower keeps its ephemeral; closing it removes the node everywhere", async () => {
@@ -143,7 +145,7 @@ describe("failures", () => {
     await ensemble.waitForQuorum();
     const onOld = await clientOf([portOf(ensemble, first)]);
     await onOld.sync("/");
-    expect((await onOld.getData("/after")).data.toString()).toBe("y");
+    expect((await onOld.getData("/after")).data!.toString()).toBe("y");
     expect((await srvr(portOf(ensemble, first))).get("Mode")).toBe("follower");
   });
 
@@ -162,7 +164,7 @@ describe("failures", () => {
     await ensemble.waitForQuorum();
     const onWiped = await clientOf([portOf(ensemble, wiped)]);
     await onWiped.sync("/");
-    expect((await onWiped.getData("/bulk599")).data.toString()).toBe("599");
+    expect((await onWiped.getData("/bulk599")).data!.toString()).toBe("599");
     expect(await onWiped.getAllChildrenNumber("/")).toBe(await client.getAllChildrenNumber("/"));
   });
 });
@@ -177,7 +179,7 @@ describe("observers and options", () => {
     await client.create("/from-observer", Buffer.from("o"));
     const elsewhere = await clientOf([portOf(ensemble, 1)]);
     await elsewhere.sync("/");
-    expect((await elsewhere.getData("/from-observer")).data.toString()).toBe("o");
+    expect((await elsewhere.getData("/from-observer")).data!.toString()).toBe("o");
   });
 
   it("leaderServes=no: the leader takes no clients; srvr there says it is not serving", async () => {
@@ -198,7 +200,7 @@ describe("observers and options", () => {
     for (let i = 0; i < 20; i++) {
       await writer.create(`/s${i}`, Buffer.from(String(i)));
       await reader.sync("/");
-      expect((await reader.getData(`/s${i}`)).data.toString()).toBe(String(i));
+      expect((await reader.getData(`/s${i}`)).data!.toString()).toBe(String(i));
     }
   });
 });
