@@ -204,6 +204,7 @@ export class QuorumTransport {
   private readonly logger: TransportLogger;
 
   private state: "new" | "running" | "stopped" = "new";
+  private stopping: Promise<void> | null = null;
   private readonly servers: Server[] = [];
 
   /** Election: our sending connection to each peer (made on the first notify, remade after it drops). */
@@ -249,9 +250,16 @@ export class QuorumTransport {
     this.logger.info(`server ${this.myId}: election port ${this.me.electionPort}, quorum port ${this.me.quorumPort}`);
   }
 
-  /** Closes every connection and both listeners; no event is delivered after this is called. */
-  async stop(): Promise<void> {
-    if (this.state === "stopped") return;
+  /**
+   * Closes every connection and both listeners; no event is delivered after this is called. Resolves once every
+   * socket and listener handle is released (a second call returns the same promise).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.release();
+    return this.stopping;
+  }
+
+  private async release(): Promise<void> {
     this.state = "stopped";
     const conns = [...this.sockets];
     for (const conn of conns) conn.close();
