@@ -91,8 +91,8 @@ export function planFromBasePort(impl: Implementation, shape: ClusterShape, base
   const highest = basePort + electionPortOffset + count - 1;
   if (!Number.isInteger(basePort) || basePort < portMin || highest > portMax) {
     throw new ClusterError(
-      `--base-port ${basePort} does not fit: ${count} members need client ports from it up and election ports up to ` +
-        `${highest} (base + ${electionPortOffset} + ${count - 1}); ports go from ${portMin} to ${portMax}`,
+      `--base-port ${basePort} does not fit: ${count} members need ports up to ${highest} ` +
+        `(the last election port is base + ${electionPortOffset} + ${count - 1}); ports go from ${portMin} to ${portMax}`,
     );
   }
   return planWithPorts(impl, shape, (id) => ({
