@@ -173,6 +173,9 @@ export class QuorumMember {
   // ---------------------------------------------------------------- the pump
 
   private carry(ready: Ready<MemberTypes>): void {
+    if (ready.persist.length > 0 && this.peer.role.kind === "leading") ready = this.sendProposalsNow(ready);
+    for (const sid of ready.close) this.countQueued(sid, 1);
+    for (const { to } of ready.send) this.countQueued(to, 1);
     this.queue.push(ready);
     if (ready.wakeAtMs < this.wakeAtMs) this.scheduleWake(ready.wakeAtMs);
     if (!this.pumping) void this.pump();
@@ -198,8 +201,36 @@ export class QuorumMember {
     }
   }
 
+  /**
+   * Leader: a PROPOSAL leaves before the leader's own fsync of it, as in Apache (Leader.propose sends while
+   * SyncRequestProcessor logs), so the leader's and the followers' fsyncs overlap. Safe: the leader counts its
+   * own ACK only once its persist is done (every COMMIT and delivery waits behind it), and a follower that logged
+   * a txn the leader then lost holds an uncommitted txn, which Zab allows. Only to a learner with nothing of
+   * an earlier Ready still queued for it, so that each connection stays FIFO (a learner being synchronized gets
+   * its DIFF/NEWLEADER first).
+   */
+  private sendProposalsNow(ready: Ready<MemberTypes>): Ready<MemberTypes> {
+    const later: Ready<MemberTypes>["send"] = [];
+    for (const item of ready.send) {
+      if (item.packet.kind === "PROPOSAL" && (this.queuedFor.get(item.to) ?? 0) === 0) this.transport.send(item.to, item.packet);
+      else later.push(item);
+    }
+    return later.length === ready.send.length ? ready : { ...ready, send: later };
+  }
+
+  /** How many closes and sends of queued, not yet carried out Readys are for each server. */
+  private readonly queuedFor = new Map<number, number>();
+
+  private countQueued(sid: number, delta: number): void {
+    const n = (this.queuedFor.get(sid) ?? 0) + delta;
+    if (n === 0) this.queuedFor.delete(sid);
+    else this.queuedFor.set(sid, n);
+  }
+
   /** Everything of one Ready after its persist, in the contract's order. */
   private async carryOut(ready: Ready<MemberTypes>): Promise<void> {
+    for (const sid of ready.close) this.countQueued(sid, -1);
+    for (const { to } of ready.send) this.countQueued(to, -1);
     for (const delivery of ready.deliver) {
       if (delivery.kind === "install") this.install(delivery.zxid, delivery.snapshot);
       else this.deliver(delivery.entry.txn.header, delivery.entry.txn.txn);
