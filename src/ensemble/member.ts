@@ -328,7 +328,8 @@ export class QuorumMember {
       };
     }
     const base = serverOptionsFrom(this.config, this.clock, this.options.logger, kind === "leading" ? this.proposeSink : undefined);
-    const zk = new ZooKeeperServer({ ...base, quorum, tree: this.tree, sessions: this.sessions });
+    const zxidFloor = BigInt(this.peer.currentEpoch) << 32n;
+    const zk = new ZooKeeperServer({ ...base, quorum, tree: this.tree, sessions: this.sessions, zxidFloor });
     if (kind === "leading") zk.setLastZxid(this.peer.nextZxid - 1n);
     this.zk = zk;
     this.servingFor = roleObject;

@@ -135,6 +135,11 @@ export interface ServerOptions {
   readonly acl?: Partial<AclFunctions>;
   /** Part of an ensemble: which role, and how writes reach the leader (absent: standalone). */
   readonly quorum?: QuorumRole;
+  /**
+   * An ensemble member serves at least at zxid (epoch << 32): Apache's servers take the new epoch's first zxid
+   * when Zab establishes it, so srvr and reply headers show 0x100000000 before the epoch's first txn.
+   */
+  readonly zxidFloor?: bigint;
   /** The state to serve (an ensemble member keeps its tree and sessions across roles); default: new, empty. */
   readonly tree?: DataTree;
   readonly sessions?: SessionTracker;
@@ -215,7 +220,9 @@ export class ZooKeeperServer {
 
   /** The zxid of the last txn applied to the tree. */
   get lastZxid(): bigint {
-    return this.tree.lastProcessedZxid;
+    const tree = this.tree.lastProcessedZxid;
+    const floor = this.options.zxidFloor;
+    return floor !== undefined && floor > tree ? floor : tree;
   }
 
   /** Requests received and not yet answered. */

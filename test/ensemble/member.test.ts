@@ -52,6 +52,8 @@ describe("an ensemble of three members over TCP", () => {
     expect(modes.filter((m) => m === "leader")).toHaveLength(1);
     expect(modes.filter((m) => m === "follower")).toHaveLength(2);
     expect(modes[leader - 1]).toBe("leader");
+    // Like Apache: once epoch 1 is established every member reports its first zxid, before any txn.
+    for (const id of ensemble.ids) expect((await srvr(portOf(ensemble, id))).get("Zxid")).toBe("0x100000000");
 
     const writer = await clientOf([portOf(ensemble, followers[0]!)]);
     for (let i = 0; i < 20; i++) await writer.create(`/n${i}`, Buffer.from(`v${i}`));
