@@ -184,6 +184,16 @@ describe("observers and options", () => {
     expect((await elsewhere.getData("/from-observer")).data!.toString()).toBe("o");
   });
 
+  it("hierarchical quorums: a server of weight 0 is never elected and is not needed for a quorum", async () => {
+    ensemble = await startTestEnsemble({ extraConfig: ["group.1=1:2:3", "weight.1=1", "weight.2=1", "weight.3=0"] });
+    const leader = await ensemble.waitForQuorum();
+    expect(leader).not.toBe(3);
+    await ensemble.stop(3);
+    const client = await clientOf([portOf(ensemble, 1), portOf(ensemble, 2)]);
+    await client.create("/weighted", Buffer.from("w"));
+    expect((await client.getData("/weighted")).data!.toString()).toBe("w");
+  });
+
   it("leaderServes=no: the leader takes no clients; srvr there says it is not serving", async () => {
     ensemble = await startTestEnsemble({ extraConfig: ["leaderServes=no"] });
     const leader = await ensemble.waitForQuorum();
