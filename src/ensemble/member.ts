@@ -185,6 +185,13 @@ export class QuorumMember {
     this.pumping = true;
     try {
       while (this.queue.length > 0 && !this.stopped) {
+        // Readys at the head that persist nothing depend only on persists already done: carry them out now
+        // rather than behind the next batch's fsync (an ACK's COMMIT must not wait for newer proposals).
+        while (this.queue.length > 0 && this.queue[0]!.persist.length === 0 && !this.stopped) await this.carryOut(this.queue.shift()!);
+        if (this.queue.length === 0) {
+          this.reconcileServing();
+          break;
+        }
         const batch = this.queue.splice(0);
         const persist = batch.flatMap((r) => r.persist);
         if (persist.length > 0) await this.store.persist(persist);
