@@ -207,6 +207,15 @@ export class JuteWriter {
     return this;
   }
 
+  /**
+   * Forgets what was written but keeps the buffer, so one writer can serve record after record without
+   * allocating (the transaction log encodes each batch of txns into the same writer).
+   */
+  reset(): this {
+    this.offset = 0;
+    return this;
+  }
+
   /** The bytes written so far (a view, valid until the next write). */
   view(): Buffer {
     return this.bytes.subarray(0, this.offset);

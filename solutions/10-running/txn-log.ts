@@ -7,7 +7,8 @@
  * current event-loop turn; while an fsync runs, appends pile up and become the next batch (at most
  * `groupCommitTxnsMax` txns, as Apache's zookeeper.maxBatchSize). Only when its batch's fsync has returned is a
  * txn's `durable` callback called — and only then may the server apply it and answer its client (book chapter 9:
- * log before ack).
+ * log before ack). Each txn is framed and checksummed once, as it is appended, straight into one buffer that
+ * holds the whole next batch; the batch then leaves in a single write (one per file, if a roll splits it).
  *
  * Files: `log.<hex zxid of the first txn>`, a FileHeader then entries (log-format.ts), preallocated in
  * `preAllocSize` steps of zeros so an fsync rarely has to update the file size. `roll()` (at each snapshot) makes
@@ -20,7 +21,8 @@ import type { Disk, WritableFile } from "#src/storage/disk.ts";
 import { logFileName, logsFrom, sortByZxid, type NamedZxid } from "#src/storage/files.ts";
 import { groupCommitTxnsMax, logFilePrefix, preAllocSlackBytes } from "#src/storage/limits.ts";
 import { encodeFileHeader, scanLogFile, type ScanEnd } from "./log-format.ts";
-import { decodeTxnEntry, encodeFramedTxnEntry, hex, TxnDecodeError, type TxnDigest } from "#src/storage/txn-codec.ts";
+import { JuteWriter } from "#src/proto/jute.ts";
+import { decodeTxnEntry, hex, TxnDecodeError, writeFramedTxnEntry, type TxnDigest } from "#src/storage/txn-codec.ts";
 
 /** What the storage code says about itself; the server's Logger fits. */
 export interface StorageLogger {
@@ -99,9 +101,19 @@ export interface TxnLogOptions {
   readonly batchTxnsMax?: number;
 }
 
+/**
+ * What waits for the next batch. An entry's bytes are already encoded in `DiskTxnLog.pending`, ending at `end`
+ * (its framed entry is the bytes between the previous item's end and its own); a roll takes no bytes.
+ */
 type Queued =
-  | { readonly kind: "entry"; readonly zxid: bigint; readonly bytes: Buffer; readonly durable: Durable }
-  | { readonly kind: "roll" };
+  | { readonly kind: "entry"; readonly zxid: bigint; end: number; readonly durable: Durable }
+  | { readonly kind: "roll"; end: number };
+
+/**
+ * The batch buffer starts this big and doubles when a batch needs more; it is then reused batch after batch.
+ * 1000 txns (the batch limit) of ~200 bytes fit in 256 KB.
+ */
+const batchBufferInitialBytes = 256 * 1024;
 
 interface OpenLog {
   readonly name: string;
@@ -137,6 +149,11 @@ export function paddedFileSize(position: number, fileSize: number, preAllocSize:
 export class DiskTxnLog implements TxnLog {
   readonly stats: TxnLogStats = { appended: 0, durable: 0, batches: 0, largestBatch: 0, slowFsyncs: 0, lastFsyncMs: 0 };
   private queue: Queued[] = [];
+  /**
+   * The queued entries, framed and checksummed, back to back, as they will be written: each txn is encoded here
+   * once, and a batch (or each part of it between rolls) leaves in a single write of a slice of this buffer.
+   */
+  private readonly pending = new JuteWriter(batchBufferInitialBytes);
   private current: OpenLog | null = null;
   private flushing = false;
   private scheduled = false;
@@ -171,14 +188,14 @@ export class DiskTxnLog implements TxnLog {
       queueMicrotask(() => durable(error));
       return;
     }
-    const bytes = encodeFramedTxnEntry(entry.header, entry.txn, entry.digest);
-    this.queue.push({ kind: "entry", zxid, bytes, durable });
+    writeFramedTxnEntry(this.pending, entry.header, entry.txn, entry.digest);
+    this.queue.push({ kind: "entry", zxid, end: this.pending.length, durable });
     this.stats.appended++;
     this.schedule();
   }
 
   roll(): void {
-    this.queue.push({ kind: "roll" });
+    this.queue.push({ kind: "roll", end: this.pending.length });
   }
 
   private schedule(): void {
@@ -213,6 +230,21 @@ export class DiskTxnLog implements TxnLog {
     return this.queue.splice(0, i);
   }
 
+  /**
+   * Drops the bytes of a batch just written (the first `bytes` of `pending`). Usually nothing else is queued and
+   * the buffer simply starts over; after a partial batch (the size limit, a roll) what is left moves to the front.
+   */
+  private discardPending(bytes: number): void {
+    if (this.queue.length === 0 || bytes === this.pending.length) {
+      this.pending.reset();
+      for (const item of this.queue) item.end = 0;
+      return;
+    }
+    const rest = Buffer.from(this.pending.view().subarray(bytes));
+    this.pending.reset().writeRaw(rest);
+    for (const item of this.queue) item.end -= bytes;
+  }
+
   private openLog(zxid: bigint): OpenLog {
     const name = logFileName(zxid);
     this.options.logger.info(`Creating new log file: ${name}`);
@@ -235,40 +267,42 @@ export class DiskTxnLog implements TxnLog {
     const retired: OpenLog[] = [];
     const entries: Array<Extract<Queued, { kind: "entry" }>> = [];
     try {
-      let pending: Buffer[] = [];
+      // The batch's bytes are one run in `pending`; each stretch between rolls goes to its file in one write.
+      const bytes = this.pending.view();
+      let runStart = 0;
+      let runEnd = 0;
       const writeOut = () => {
         const log = this.current;
-        if (log === null || pending.length === 0) return;
-        const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-        pending = [];
+        if (log === null || runEnd === runStart) return;
+        const length = runEnd - runStart;
         let size = paddedFileSize(log.position, log.size, this.options.preAllocSizeBytes);
-        while (this.options.preAllocSizeBytes > 0 && log.position + bytes.length + preAllocSlackBytes >= size) {
-          size = paddedFileSize(log.position + bytes.length, size, this.options.preAllocSizeBytes);
+        while (this.options.preAllocSizeBytes > 0 && log.position + length + preAllocSlackBytes >= size) {
+          size = paddedFileSize(log.position + length, size, this.options.preAllocSizeBytes);
         }
         if (size !== log.size) {
           log.file.extend(size);
           log.size = size;
         }
-        log.file.write(log.position, bytes);
-        log.position += bytes.length;
+        log.file.write(log.position, bytes.subarray(runStart, runEnd));
+        log.position += length;
+        runStart = runEnd;
       };
       for (const item of batch) {
         if (item.kind === "roll") {
           writeOut();
           if (this.current !== null) retired.push(this.current);
           this.current = null;
+          runStart = runEnd = item.end;
           continue;
         }
-        if (this.current === null) {
-          this.current = this.openLog(item.zxid);
-          touched.push(this.current);
-        } else if (!touched.includes(this.current)) {
-          touched.push(this.current);
-        }
-        pending.push(item.bytes);
+        if (this.current === null) this.current = this.openLog(item.zxid);
+        if (touched[touched.length - 1] !== this.current) touched.push(this.current);
+        runEnd = item.end;
         entries.push(item);
       }
       writeOut();
+      // Written (the file keeps its own copy of the bytes): the buffer is free for the appends of the next batch.
+      this.discardPending(batch[batch.length - 1]!.end);
 
       const started = this.nowMs();
       const syncs: Array<Promise<void>> = touched.map((log) => log.file.datasync());
@@ -304,6 +338,7 @@ export class DiskTxnLog implements TxnLog {
     this.failed = error;
     this.flushing = false;
     const queued = this.queue.splice(0);
+    this.pending.reset();
     this.options.logger.warn(`transaction log ${this.location} failed: ${error.message}`);
     for (const entry of inFlight) entry.durable(error);
     for (const item of queued) if (item.kind === "entry") item.durable(error);

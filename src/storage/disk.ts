@@ -11,7 +11,10 @@ import type { ByteSource } from "./log-format.ts";
 
 export interface WritableFile {
   readonly name: string;
-  /** Writes `bytes` at `position` (into the page cache: not durable until `datasync`). */
+  /**
+   * Writes `bytes` at `position` (into the page cache: not durable until `datasync`). The caller may reuse
+   * `bytes` once this returns.
+   */
   write(position: number, bytes: Uint8Array): void;
   /** Grows the file to `size` bytes; the new bytes read as zeros (preallocation). */
   extend(size: number): void;

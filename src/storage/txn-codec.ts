@@ -27,7 +27,6 @@ import {
   MultiTxn,
   SetACLTxn,
   SetDataTxn,
-  TxnHeader as TxnHeaderRecord,
 } from "../proto/records.ts";
 import { errorCodes, errorName, opCodes, opName, type ErrorName, type OpName } from "../proto/index.ts";
 import { adler32 } from "./adler32.ts";
@@ -63,41 +62,55 @@ export function encodeTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | 
 }
 
 /**
- * The entry as it goes into a log file — crc, length, body, 0x42 (log-format.ts) — built with a single copy:
- * the write path of every txn.
+ * The entry as it goes into a log file — crc, length, body, 0x42 (log-format.ts) — as a Buffer of its own.
+ * The log's write path uses `writeFramedTxnEntry` instead, into one buffer per batch.
  */
 export function encodeFramedTxnEntry(header: TxnHeader, txn: Txn, digest: TxnDigest | null): Buffer {
   const w = new JuteWriter(160);
-  w.writeLong(0n).writeInt(0);
-  writeTxnEntry(w, header, txn, digest);
-  w.writeRaw(endByte);
-  const out = Buffer.from(w.view());
-  const bodyEnd = out.length - 1;
-  out.writeUInt32BE(0, 0);
-  out.writeUInt32BE(adler32(out, 12, bodyEnd), 4);
-  out.writeInt32BE(bodyEnd - 12, 8);
-  return out;
+  writeFramedTxnEntry(w, header, txn, digest);
+  return Buffer.from(w.view());
 }
 
 const endByte = Buffer.from([logEntryEndByte]);
 
+/** Where the body starts in a framed entry: after `long crc` and `int length`. */
+const frameHeaderBytes = 12;
+
+/**
+ * Appends the framed entry to `w` (the write path of every txn): the crc and length are written as placeholders,
+ * the body is encoded in place, and then both are patched in — no buffer of its own, no copy. A batch of txns is
+ * thus one contiguous run of bytes, ready for a single write.
+ */
+export function writeFramedTxnEntry(w: JuteWriter, header: TxnHeader, txn: Txn, digest: TxnDigest | null): void {
+  const start = w.length;
+  w.writeLong(0n).writeInt(0);
+  writeTxnEntry(w, header, txn, digest);
+  const bodyEnd = w.length;
+  w.writeRaw(endByte);
+  const bytes = w.view();
+  // Util.writeTxnBytes: `long crc` holds the Adler-32 of the body, so its top four bytes are zero.
+  bytes.writeUInt32BE(0, start);
+  bytes.writeUInt32BE(adler32(bytes, start + frameHeaderBytes, bodyEnd), start + 4);
+  bytes.writeInt32BE(bodyEnd - start - frameHeaderBytes, start + 8);
+}
+
 function writeTxnEntry(w: JuteWriter, header: TxnHeader, txn: Txn, digest: TxnDigest | null): void {
-  TxnHeaderRecord.write(w, {
-    clientId: header.sessionId,
-    cxid: header.cxid,
-    zxid: header.zxid,
-    time: header.timeMs,
-    type: opCodes[header.type],
-  });
+  // TxnHeader{long clientId, int cxid, long zxid, long time, int type}, field by field (the hot path: no record
+  // object per txn).
+  w.writeLong(header.sessionId).writeInt(header.cxid).writeLong(header.zxid).writeLong(header.timeMs).writeInt(opCodes[header.type]);
   writeTxnRecord(w, txn);
-  if (digest !== null) TxnDigestRecord.write(w, digest);
+  // TxnDigest{int version, long treeDigest}
+  if (digest !== null) w.writeInt(digest.version).writeLong(digest.treeDigest);
 }
 
 /** The record of a txn. The header's opcode does not change it: create and create2 both write CreateTxn. */
 function writeTxnRecord(w: JuteWriter, txn: Txn): void {
   switch (txn.kind) {
     case "create":
-      CreateTxn.write(w, { path: txn.path, data: txn.data, acl: txn.acl as ACL[], ephemeral: txn.ephemeral, parentCVersion: txn.parentCVersion });
+      // CreateTxn{ustring path, buffer data, vector<ACL> acl, boolean ephemeral, int parentCVersion}, field by field
+      w.writeString(txn.path).writeBuffer(txn.data);
+      ACLList.write(w, txn.acl as ACL[]);
+      w.writeBool(txn.ephemeral).writeInt(txn.parentCVersion);
       return;
     case "createContainer":
       CreateContainerTxn.write(w, { path: txn.path, data: txn.data, acl: txn.acl as ACL[], parentCVersion: txn.parentCVersion });
@@ -109,7 +122,8 @@ function writeTxnRecord(w: JuteWriter, txn: Txn): void {
       DeleteTxn.write(w, { path: txn.path });
       return;
     case "setData":
-      SetDataTxn.write(w, { path: txn.path, data: txn.data, version: txn.version });
+      // SetDataTxn{ustring path, buffer data, int version}, field by field
+      w.writeString(txn.path).writeBuffer(txn.data).writeInt(txn.version);
       return;
     case "setACL":
       SetACLTxn.write(w, { path: txn.path, acl: txn.acl as ACL[], version: txn.version });
