@@ -16,7 +16,7 @@
  */
 import { crc32 } from "node:zlib";
 import type { StatPersisted } from "../proto/records.ts";
-import type { DataTree, ZNode } from "../tree/data-tree.ts";
+import { digestUnknown, type DataTree, type ZNode } from "../tree/data-tree.ts";
 import { childPath, parentOf } from "../tree/paths.ts";
 import { containerOwner, newStat, ownerKind, ttlOwner } from "../tree/stat.ts";
 import type { Txn, TxnHeader } from "../tree/txn.ts";
@@ -41,22 +41,31 @@ function writeStat(view: DataView, at: number, stat: StatPersisted): void {
   view.setBigInt64(at + 52, BigInt.asIntN(64, stat.ephemeralOwner));
 }
 
-/** A node's digest (DigestCalculator.calculateDigest), as an unsigned 32-bit value in a bigint. */
-export function nodeDigest(path: string, data: Buffer | null, stat: StatPersisted): bigint {
-  if (path.startsWith(zookeeperSubtree)) return 0n;
+/**
+ * A node's digest (DigestCalculator.calculateDigest): an unsigned 32-bit CRC, as a number. Numbers, not bigints:
+ * the digest of a txn is a handful of these added and subtracted, exact in a double, and only the running tree
+ * digest needs 64-bit wrapping — one BigInt step per txn instead of one per node.
+ */
+export function nodeDigestValue(path: string, data: Buffer | null, stat: StatPersisted): number {
+  if (path.startsWith(zookeeperSubtree)) return 0;
   const name = path === "/" ? "" : path;
   const dataLength = data === null ? 0 : data.length;
   if (name.length * 3 + dataLength + statDigestBytes <= scratchBytes) {
     let at = scratch.write(name, 0, "utf8");
     if (dataLength > 0) at += data!.copy(scratch, at);
     writeStat(scratchView, at, stat);
-    return BigInt(crc32(scratch.subarray(0, at + statDigestBytes)));
+    return crc32(scratch.subarray(0, at + statDigestBytes));
   }
   const statBytes = Buffer.allocUnsafe(statDigestBytes);
   writeStat(new DataView(statBytes.buffer, statBytes.byteOffset, statDigestBytes), 0, stat);
   let crc = crc32(name);
   if (dataLength > 0) crc = crc32(data!, crc);
-  return BigInt(crc32(statBytes, crc));
+  return crc32(statBytes, crc);
+}
+
+/** A node's digest (DigestCalculator.calculateDigest), as an unsigned 32-bit value in a bigint. */
+export function nodeDigest(path: string, data: Buffer | null, stat: StatPersisted): bigint {
+  return BigInt(nodeDigestValue(path, data, stat));
 }
 
 /** A 64-bit wrapping sum, as Java's long arithmetic in AdHash. */
@@ -65,92 +74,86 @@ export function wrapDigest(sum: bigint): bigint {
 }
 
 /**
- * Digests of recently hashed tree nodes, valid while the node does not change. Small on purpose: what repeats is
- * a parent hashed for each of its new children, one txn after another; a cache over every node (a WeakMap) made
- * the garbage collector's work grow with the tree.
+ * The digest of a node of the tree. Kept on the node (`ZNode.digest`, which the tree resets whenever the node
+ * changes), as Apache keeps it in DataNode: a node is hashed once per change, not each time a txn needs it.
  */
-interface CachedDigest {
-  node: ZNode;
-  mzxid: bigint;
-  pzxid: bigint;
-  version: number;
-  cversion: number;
-  aversion: number;
-  data: Buffer | null;
-  digest: bigint;
+export function znodeDigest(path: string, node: ZNode): number {
+  if (node.digest === digestUnknown) node.digest = nodeDigestValue(path, node.data, node.stat);
+  return node.digest;
 }
-const cache = new Map<string, CachedDigest>();
-const cacheEntriesMax = 256;
 
-export function znodeDigest(path: string, node: ZNode): bigint {
-  const s = node.stat;
-  const hit = cache.get(path);
-  if (
-    hit !== undefined &&
-    hit.node === node &&
-    hit.mzxid === s.mzxid &&
-    hit.pzxid === s.pzxid &&
-    hit.version === s.version &&
-    hit.cversion === s.cversion &&
-    hit.aversion === s.aversion &&
-    hit.data === node.data
-  ) {
-    return hit.digest;
-  }
-  const digest = nodeDigest(path, node.data, s);
-  if (hit !== undefined) {
-    hit.node = node;
-    hit.mzxid = s.mzxid;
-    hit.pzxid = s.pzxid;
-    hit.version = s.version;
-    hit.cversion = s.cversion;
-    hit.aversion = s.aversion;
-    hit.data = node.data;
-    hit.digest = digest;
-  } else {
-    if (cache.size >= cacheEntriesMax) cache.clear();
-    cache.set(path, { node, mzxid: s.mzxid, pzxid: s.pzxid, version: s.version, cversion: s.cversion, aversion: s.aversion, data: node.data, digest });
-  }
-  return digest;
-}
+/**
+ * Node digests summed as numbers are exact up to 2^53: 2^20 of them (each below 2^32) at a time, then folded
+ * into the 64-bit sum.
+ */
+const nodesPerExactSum = 1 << 20;
 
 /** The digest of the whole tree (DataTree.getTreeDigest), computed by visiting every node. */
 export function treeDigest(tree: DataTree): bigint {
   let sum = 0n;
+  let partial = 0;
+  let count = 0;
   const stack = ["/"];
   while (stack.length > 0) {
     const path = stack.pop()!;
     const node = tree.getNode(path);
     if (node === undefined) continue;
-    sum += znodeDigest(path, node);
+    partial += znodeDigest(path, node);
+    if (++count === nodesPerExactSum) {
+      sum += BigInt(partial);
+      partial = 0;
+      count = 0;
+    }
     for (const name of node.children) stack.push(childPath(path, name));
   }
-  return wrapDigest(sum);
-}
-
-/** A node as a pending txn leaves it. */
-interface NodeState {
-  readonly data: Buffer | null;
-  readonly stat: StatPersisted;
-  digest?: bigint;
-}
-
-interface OverlayEntry {
-  readonly zxid: bigint;
-  readonly state: NodeState | null;
+  return wrapDigest(sum + BigInt(partial));
 }
 
 /**
+ * A node as a pending txn leaves it. A node of the tree is one too (a ZNode has these fields): a txn that only
+ * reads a node — or reads it before changing it — needs no copy of it.
+ */
+interface NodeState {
+  readonly data: Buffer | null;
+  readonly stat: StatPersisted;
+  /** Its digest, or `digestUnknown` until computed. */
+  digest: number;
+}
+
+function pendingState(data: Buffer | null, stat: StatPersisted): NodeState {
+  return { data, stat, digest: digestUnknown };
+}
+
+/** The last pending change of a node: by which txn, and what it leaves (null: the node is gone). */
+interface OverlayEntry {
+  zxid: bigint;
+  state: NodeState | null;
+}
+
+/** A node as the txn being computed sees it: its digest before the txn, and its state now. */
+interface WorkEntry {
+  readonly before: number;
+  readonly original: NodeState | null;
+  state: NodeState | null;
+}
+
+/** Queues below are arrays read from a head index (no O(n) shifts: a batch holds up to a thousand txns). */
+const queueCompactAfter = 4096;
+
+/**
  * Digests of txns logged ahead of the tree. Feed every txn to `afterTxn` in zxid order as it is logged, and call
- * `applied(zxid)` once the tree has applied it.
+ * `markApplied(zxid)` once the tree has applied it.
  */
 export class PendingDigests {
   private digest: bigint;
   private readonly overlay = new Map<string, OverlayEntry>();
-  /** Oldest first, from `touchedHead` on (a queue without O(n) shifts: a batch can hold a thousand txns). */
-  private touchedByTxn: Array<{ readonly zxid: bigint; readonly paths: readonly string[] }> = [];
+  /** Every (zxid, path) a pending txn changed, oldest first from `touchedHead`: two parallel arrays, no objects. */
+  private touchedZxids: bigint[] = [];
+  private touchedPaths: string[] = [];
   private touchedHead = 0;
-  private digests: Array<{ readonly zxid: bigint; readonly digest: bigint }> = [];
+  /** The tree's digest after each pending txn, oldest first from `digestsHead`. */
+  private digestZxids: bigint[] = [];
+  private digestValues: bigint[] = [];
   private digestsHead = 0;
   private appliedZxidValue: bigint;
   private appliedDigestValue: bigint;
@@ -176,86 +179,133 @@ export class PendingDigests {
 
   /** Txns given but not yet applied. */
   get pendingCount(): number {
-    return this.digests.length - this.digestsHead;
+    return this.digestZxids.length - this.digestsHead;
   }
 
-  /** The nodes the txn being computed changes: their digest before it, and their state after it. */
-  private readonly work = new Map<string, { before: bigint; state: NodeState | null }>();
+  /** The nodes the txn being computed has looked at. */
+  private readonly work = new Map<string, WorkEntry>();
   private header: TxnHeader | null = null;
 
   /** Computes and returns the tree's digest after `txn` (to be logged with it). */
   afterTxn(header: TxnHeader, txn: Txn): bigint {
     this.header = header;
-    this.work.clear();
-    this.applyTxn(txn);
-    let delta = 0n;
-    let paths: string[] | null = null;
-    for (const [path, { before, state }] of this.work) {
-      delta += this.digestOfState(path, state) - before;
-      this.overlay.set(path, { zxid: header.zxid, state });
-      (paths ??= []).push(path);
+    // Node digests are below 2^32 and a txn changes few nodes: their sum is exact as a number.
+    let delta = 0;
+    try {
+      this.applyTxn(txn);
+      for (const [path, w] of this.work) {
+        if (w.state === w.original) continue; // only looked at
+        delta += this.digestOfState(path, w.state) - w.before;
+        const entry = this.overlay.get(path);
+        if (entry !== undefined) {
+          entry.zxid = header.zxid;
+          entry.state = w.state;
+        } else {
+          this.overlay.set(path, { zxid: header.zxid, state: w.state });
+        }
+        this.touchedZxids.push(header.zxid);
+        this.touchedPaths.push(path);
+      }
+    } finally {
+      this.work.clear(); // empty for the next txn
     }
-    this.work.clear();
-    this.digest = wrapDigest(this.digest + delta);
-    if (paths !== null) this.touchedByTxn.push({ zxid: header.zxid, paths });
-    this.digests.push({ zxid: header.zxid, digest: this.digest });
+    if (delta !== 0) this.digest = wrapDigest(this.digest + BigInt(delta));
+    this.digestZxids.push(header.zxid);
+    this.digestValues.push(this.digest);
     return this.digest;
   }
 
-  /** The tree has applied every txn up to `zxid`: forget what it now holds itself. */
+  /**
+   * The tree has applied every txn up to `zxid`: forget what it now holds itself. A node's digest, computed
+   * when its change was logged, is handed to the tree's node, so the node's next change need not hash it again.
+   */
   markApplied(zxid: bigint): void {
-    while (this.touchedHead < this.touchedByTxn.length && this.touchedByTxn[this.touchedHead]!.zxid <= zxid) {
-      for (const path of this.touchedByTxn[this.touchedHead]!.paths) {
-        const entry = this.overlay.get(path);
-        if (entry !== undefined && entry.zxid <= zxid) this.overlay.delete(path);
+    const zxids = this.touchedZxids;
+    const paths = this.touchedPaths;
+    let head = this.touchedHead;
+    while (head < zxids.length && zxids[head]! <= zxid) {
+      const path = paths[head]!;
+      const entry = this.overlay.get(path);
+      if (entry !== undefined && entry.zxid <= zxid) {
+        this.overlay.delete(path);
+        if (entry.state !== null && entry.state.digest !== digestUnknown) this.handDigestToTree(path, entry.state);
       }
-      this.touchedHead++;
+      head++;
     }
-    if (this.touchedHead === this.touchedByTxn.length) {
-      this.touchedByTxn = [];
-      this.touchedHead = 0;
-    } else if (this.touchedHead > 4096) {
-      this.touchedByTxn = this.touchedByTxn.slice(this.touchedHead);
-      this.touchedHead = 0;
+    if (head === zxids.length) {
+      this.touchedZxids = [];
+      this.touchedPaths = [];
+      head = 0;
+    } else if (head > queueCompactAfter) {
+      this.touchedZxids = zxids.slice(head);
+      this.touchedPaths = paths.slice(head);
+      head = 0;
     }
-    while (this.digestsHead < this.digests.length && this.digests[this.digestsHead]!.zxid <= zxid) {
-      const d = this.digests[this.digestsHead++]!;
-      this.appliedZxidValue = d.zxid;
-      this.appliedDigestValue = d.digest;
+    this.touchedHead = head;
+
+    let at = this.digestsHead;
+    while (at < this.digestZxids.length && this.digestZxids[at]! <= zxid) {
+      this.appliedZxidValue = this.digestZxids[at]!;
+      this.appliedDigestValue = this.digestValues[at]!;
+      at++;
     }
-    if (this.digestsHead === this.digests.length) {
-      this.digests = [];
-      this.digestsHead = 0;
-    } else if (this.digestsHead > 4096) {
-      this.digests = this.digests.slice(this.digestsHead);
-      this.digestsHead = 0;
+    if (at === this.digestZxids.length) {
+      this.digestZxids = [];
+      this.digestValues = [];
+      at = 0;
+    } else if (at > queueCompactAfter) {
+      this.digestZxids = this.digestZxids.slice(at);
+      this.digestValues = this.digestValues.slice(at);
+      at = 0;
+    }
+    this.digestsHead = at;
+  }
+
+  /** Only if the tree's node is what the txn left (it always is, unless the tree and these rules disagree). */
+  private handDigestToTree(path: string, state: NodeState): void {
+    const node = this.tree.getNode(path);
+    if (node === undefined || node.digest !== digestUnknown) return;
+    const a = node.stat;
+    const b = state.stat;
+    if (
+      node.data === state.data &&
+      a.mzxid === b.mzxid &&
+      a.pzxid === b.pzxid &&
+      a.version === b.version &&
+      a.cversion === b.cversion &&
+      a.aversion === b.aversion &&
+      a.ephemeralOwner === b.ephemeralOwner
+    ) {
+      node.digest = state.digest;
     }
   }
 
   private stateOf(path: string): NodeState | null {
     const entry = this.overlay.get(path);
     if (entry !== undefined) return entry.state;
-    const node = this.tree.getNode(path);
-    if (node === undefined) return null;
-    return { data: node.data, stat: node.stat, digest: znodeDigest(path, node) };
+    return this.tree.getNode(path) ?? null;
   }
 
-  private digestOfState(path: string, state: NodeState | null): bigint {
-    if (state === null) return 0n;
-    if (state.digest === undefined) state.digest = nodeDigest(path, state.data, state.stat);
+  private digestOfState(path: string, state: NodeState | null): number {
+    if (state === null) return 0;
+    if (state.digest === digestUnknown) state.digest = nodeDigestValue(path, state.data, state.stat);
     return state.digest;
   }
 
   /** A node as the txn being computed sees it: its own changes first, then the pending ones, then the tree. */
   private view(path: string): NodeState | null {
-    const w = this.work.get(path);
-    return w !== undefined ? w.state : this.stateOf(path);
+    let w = this.work.get(path);
+    if (w === undefined) {
+      const state = this.stateOf(path);
+      w = { before: this.digestOfState(path, state), original: state, state };
+      this.work.set(path, w);
+    }
+    return w.state;
   }
 
   private write(path: string, state: NodeState | null): void {
-    const w = this.work.get(path);
-    if (w !== undefined) w.state = state;
-    else this.work.set(path, { before: this.digestOfState(path, this.stateOf(path)), state });
+    this.view(path);
+    this.work.get(path)!.state = state;
   }
 
   /** DataTree.deleteNode: the parent's pzxid moves even when the node is already gone. */
@@ -263,7 +313,7 @@ export class PendingDigests {
     const zxid = this.header!.zxid;
     const parentPath = parentOf(path);
     const parent = this.view(parentPath);
-    if (parent !== null && zxid > parent.stat.pzxid) this.write(parentPath, { data: parent.data, stat: { ...parent.stat, pzxid: zxid } });
+    if (parent !== null && zxid > parent.stat.pzxid) this.write(parentPath, pendingState(parent.data, { ...parent.stat, pzxid: zxid }));
     if (this.view(path) !== null) this.write(path, null);
   }
 
@@ -274,8 +324,8 @@ export class PendingDigests {
     const parent = this.view(parentPath);
     if (parent === null || this.view(path) !== null) return;
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
-    if (cversion > parent.stat.cversion) this.write(parentPath, { data: parent.data, stat: { ...parent.stat, cversion, pzxid: zxid } });
-    this.write(path, { data, stat: newStat(zxid, timeMs, owner) });
+    if (cversion > parent.stat.cversion) this.write(parentPath, pendingState(parent.data, { ...parent.stat, cversion, pzxid: zxid }));
+    this.write(path, pendingState(data, newStat(zxid, timeMs, owner)));
   }
 
   /** DataTree.processTxn's effect on nodes. */
@@ -297,13 +347,13 @@ export class PendingDigests {
       case "setData": {
         const node = this.view(txn.path);
         if (node === null) return;
-        this.write(txn.path, { data: txn.data, stat: { ...node.stat, version: txn.version, mtime: header.timeMs, mzxid: header.zxid } });
+        this.write(txn.path, pendingState(txn.data, { ...node.stat, version: txn.version, mtime: header.timeMs, mzxid: header.zxid }));
         return;
       }
       case "setACL": {
         const node = this.view(txn.path);
         if (node === null) return;
-        this.write(txn.path, { data: node.data, stat: { ...node.stat, aversion: txn.version } });
+        this.write(txn.path, pendingState(node.data, { ...node.stat, aversion: txn.version }));
         return;
       }
       case "closeSession": {
@@ -342,7 +392,7 @@ export class PendingDigests {
  */
 export class AppliedDigest {
   private readonly touched = new Set<string>();
-  private before = 0n;
+  private before = 0;
 
   constructor(
     private readonly tree: DataTree,
@@ -358,12 +408,14 @@ export class AppliedDigest {
 
   /** Call right after it; returns the tree's digest now. */
   afterApply(): bigint {
-    this.digest = wrapDigest(this.digest + this.sum() - this.before);
+    const delta = this.sum() - this.before;
+    if (delta !== 0) this.digest = wrapDigest(this.digest + BigInt(delta));
     return this.digest;
   }
 
-  private sum(): bigint {
-    let total = 0n;
+  /** As a number: exact while a txn touches fewer than 2^21 nodes (a session's ephemerals are far fewer). */
+  private sum(): number {
+    let total = 0;
     for (const path of this.touched) {
       const node = this.tree.getNode(path);
       if (node !== undefined) total += znodeDigest(path, node);

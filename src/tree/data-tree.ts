@@ -20,7 +20,16 @@ export interface ZNode {
   readonly stat: MutableStatPersisted;
   /** Child names (not paths). */
   readonly children: Set<string>;
+  /**
+   * This node's digest once storage has computed it (storage/digest.ts), or `digestUnknown`. Like Apache's
+   * DataNode.digestCached: every change to the node's data or stat resets it, so a node is hashed again only
+   * after it changed — not each time a txn needs its digest from before the change.
+   */
+  digest: number;
 }
+
+/** `ZNode.digest` of a node not hashed since it last changed (a real digest is an unsigned 32-bit CRC). */
+export const digestUnknown = -1;
 
 /** What a change means for watchers. The watch manager turns these into notifications (book chapter 4). */
 export type TreeEvent =
@@ -107,7 +116,7 @@ export class DataTree {
   }
 
   private addNode(path: string, data: Buffer | null, acl: readonly ACL[], stat: MutableStatPersisted): ZNode {
-    const node: ZNode = { data, acl, stat, children: new Set() };
+    const node: ZNode = { data, acl, stat, children: new Set(), digest: digestUnknown };
     this.nodes.set(path, node);
     return node;
   }
@@ -245,6 +254,7 @@ export class DataTree {
     if (next > node.stat.cversion) {
       node.stat.cversion = next;
       node.stat.pzxid = zxid;
+      node.digest = digestUnknown;
     }
     return true;
   }
@@ -289,6 +299,7 @@ export class DataTree {
         if (node === undefined) return { err: "noNode", path: txn.path, txn };
         node.acl = txn.acl;
         node.stat.aversion = txn.version;
+        node.digest = digestUnknown;
         return { err: "ok", path: txn.path, stat: this.statOf(node), txn };
       }
       case "check": {
@@ -333,6 +344,7 @@ export class DataTree {
     if (parentCVersion > parent.stat.cversion) {
       parent.stat.cversion = parentCVersion;
       parent.stat.pzxid = header.zxid;
+      parent.digest = digestUnknown;
     }
     parent.children.add(name);
     this.childOrderOf(parent).added(parent.children.size);
@@ -368,7 +380,10 @@ export class DataTree {
     const parent = this.nodes.get(parentPath);
     if (parent !== undefined) {
       parent.children.delete(nameOf(path));
-      if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+      if (zxid > parent.stat.pzxid) {
+        parent.stat.pzxid = zxid;
+        parent.digest = digestUnknown;
+      }
     }
     const node = this.nodes.get(path);
     if (node === undefined) return { err: "noNode", path, txn };
@@ -400,6 +415,7 @@ export class DataTree {
     node.stat.version = txn.version;
     node.stat.mtime = header.timeMs;
     node.stat.mzxid = header.zxid;
+    node.digest = digestUnknown;
     this.trigger({ type: "nodeDataChanged", path: txn.path }, node.acl);
     return { err: "ok", path: txn.path, stat: this.statOf(node), txn };
   }
