@@ -74,6 +74,9 @@ export interface SnapshotTaken {
   readonly atStartup: boolean;
 }
 
+/** The queue of txns awaiting their fsync drops its finished front once it holds this many (see `onDurable`). */
+const awaitingCompactAfter = 4096;
+
 export class DurableStore {
   readonly log: DiskTxnLog;
   readonly snapshots: DiskSnapshotStore;
@@ -175,6 +178,14 @@ export class DurableStore {
 
   // ---------------------------------------------------------------- the write path
 
+  /**
+   * The `done` of every appended txn not yet durable, with its zxid, oldest first from `awaitingHead`. The log
+   * reports txns durable in append order, so one callback (`onDurable`) serves them all — no closure per txn.
+   */
+  private awaitingDone: Array<() => void> = [];
+  private awaitingZxid: bigint[] = [];
+  private awaitingHead = 0;
+
   /** TxnSink.append: `done` runs once the txn is on disk, in append order. */
   append(header: TxnHeader, txn: Txn, done: () => void): void {
     const digests = this.digests;
@@ -182,16 +193,34 @@ export class DurableStore {
     const treeDigest = digests.afterTxn(header, txn);
     // PrepRequestProcessor gives a failed request's error txn no digest.
     const digest = header.type === "error" ? null : { version: digestVersion, treeDigest };
-    this.log.append({ header, txn, digest }, (error) => {
-      if (error !== null) {
-        this.fatal(error);
-        return;
-      }
-      done();
-      digests.markApplied(header.zxid);
-    });
+    this.awaitingDone.push(done);
+    this.awaitingZxid.push(header.zxid);
+    this.log.append({ header, txn, digest }, this.onDurable);
     if (++this.txnsSinceRoll > this.snapshotAfterTxns) this.rollAndSnapshot();
   }
+
+  /** The oldest awaiting txn is on disk: the server may apply it and answer; the tree then holds its changes. */
+  private readonly onDurable = (error: Error | null): void => {
+    const at = this.awaitingHead++;
+    const done = this.awaitingDone[at]!;
+    const zxid = this.awaitingZxid[at]!;
+    if (this.awaitingHead === this.awaitingDone.length) {
+      this.awaitingDone = [];
+      this.awaitingZxid = [];
+      this.awaitingHead = 0;
+    } else if (this.awaitingHead >= awaitingCompactAfter) {
+      // Under steady load the queue never empties: drop the finished front now and then.
+      this.awaitingDone = this.awaitingDone.slice(this.awaitingHead);
+      this.awaitingZxid = this.awaitingZxid.slice(this.awaitingHead);
+      this.awaitingHead = 0;
+    }
+    if (error !== null) {
+      this.fatal(error);
+      return;
+    }
+    done();
+    this.digests!.markApplied(zxid);
+  };
 
   private rollAndSnapshot(): void {
     this.txnsSinceRoll = 0;

@@ -56,8 +56,12 @@ export async function serializeTree(
     const node = tree.getNode(path);
     if (node === undefined) continue;
     encoder.addNode(path, node.data, node.acl, node.stat);
-    const names = [...node.children];
-    for (let i = names.length - 1; i >= 0; i--) stack.push(childPath(path, names[i]!));
+    // Most nodes are leaves: no copy of an empty child set. (Children go on the stack last first, so they come
+    // off it in the set's order.)
+    if (node.children.size > 0) {
+      const names = [...node.children];
+      for (let i = names.length - 1; i >= 0; i--) stack.push(childPath(path, names[i]!));
+    }
     if (++sinceYield >= nodesPerTurn && stack.length > 0) {
       sinceYield = 0;
       await yieldTurn();

@@ -51,6 +51,13 @@ const endOfNodes = "/";
 /** The ACL index that means OPEN_ACL_UNSAFE without a table entry (ReferenceCountedACLCache.convertLong). */
 const openAclIndex = -1n;
 const chunkBytesTarget = 1024 * 1024;
+/** The first chunk's writer starts small (most trees are small) and grows as needed. */
+const firstChunkWriterBytes = 64 * 1024;
+/**
+ * A tree that filled one chunk fills more: the next writers are allocated big enough for a chunk plus the node
+ * that crosses the target, so they need not grow (and copy) on the way.
+ */
+const chunkWriterBytes = chunkBytesTarget + 64 * 1024;
 
 interface Chunk {
   readonly bytes: Buffer;
@@ -68,7 +75,7 @@ export class SnapshotEncoder {
   private readonly aclIndexByList = new Map<readonly ACL[], bigint>();
   private readonly aclTable: Array<[bigint, readonly ACL[]]> = [];
   private readonly chunks: Chunk[] = [];
-  private writer = new JuteWriter(64 * 1024);
+  private writer = new JuteWriter(firstChunkWriterBytes);
   nodeCount = 0;
 
   constructor(private readonly sessions: readonly SessionEntry[]) {}
@@ -113,9 +120,10 @@ export class SnapshotEncoder {
 
   private cutChunk(): void {
     if (this.writer.length === 0) return;
-    const bytes = Buffer.from(this.writer.view());
+    // The writer is dropped, so its bytes can be the chunk as they are: no copy.
+    const bytes = this.writer.view();
     this.chunks.push({ bytes, adler: adler32(bytes) });
-    this.writer = new JuteWriter(64 * 1024);
+    this.writer = new JuteWriter(chunkWriterBytes);
   }
 
   /** The whole file, in order, as a list of buffers. */
