@@ -13,3 +13,4 @@ export { Nemesis, type NemesisOptions, type NemesisAction } from "./nemesis.ts";
 export { runSimulation, describeFailure, faultPhaseMsDefault, livenessBudgetMsDefault, type ScenarioOptions, type SimulationResult } from "./scenario.ts";
 export { writeTimeline, type WrittenTimeline } from "./report.ts";
 export type { SimTypes, SimRequest, SimTxn, SimApplied, SimSnapshot } from "./types.ts";
+export { checkLinearizable, checkClientOrder, applyToZnode, describeOperation, statesExploredMaxDefault, type Operation, type Outcome, type ZnodeCall, type ZnodeState, type ZnodeError, type CheckOptions, type CheckResult, type ClientOrderViolation } from "./linearizability.ts";
