@@ -9,11 +9,11 @@
  * contract). The simulator (src/sim) and a TCP runtime drive this same class.
  */
 import { assert, assertNever } from "./assert.ts";
-import { answerWhileDecided, FastLeaderElection } from "./election/fle.ts";
+import { answerWhileDecided, FastLeaderElection, type LookingRule } from "./election/fle.ts";
 import type { Notification, Vote, VoteOrder } from "./election/vote.ts";
 import { History, committedLogCountMaxDefault } from "./zab/history.ts";
 import { Leader } from "./zab/leader.ts";
-import { Follower, Observer } from "./zab/learner.ts";
+import { Follower, Observer, type FollowerBroadcast } from "./zab/learner.ts";
 import type { LogEntry, QuorumPacket, ZabTypes } from "./zab/messages.ts";
 import type { ProposalTracker } from "./zab/proposals.ts";
 import { emptyReady, mergeReady, type Ready } from "./zab/ready.ts";
@@ -29,7 +29,9 @@ export interface PeerOptions extends ZabConfig {
   readonly committedLogCountMax?: number;
   /** Seams for lab 9. */
   readonly voteOrder?: VoteOrder;
+  readonly lookingRule?: LookingRule;
   readonly proposals?: (verifier: QuorumVerifier) => ProposalTracker;
+  readonly followerBroadcast?: () => FollowerBroadcast;
 }
 
 /** What a restarted server knows from its disk. */
@@ -247,6 +249,7 @@ export class QuorumPeer<T extends ZabTypes> {
       finalizeWaitMs: this.options.finalizeWaitMs,
       maxNotificationIntervalMs: this.options.maxNotificationIntervalMs,
       voteOrder: this.options.voteOrder,
+      lookingRule: this.options.lookingRule,
     });
     this.roleNow = { kind: "looking", election };
     out.events.push({ kind: "role", role: "looking", leader: null, reason });
@@ -280,7 +283,7 @@ export class QuorumPeer<T extends ZabTypes> {
       out.events.push({ kind: "role", role: "leading", leader: me, reason: `elected in round ${vote.electionEpoch}` });
       this.afterRoleStepInto(leader.start(nowMs), nowMs, out);
     } else if (this.options.verifier.isVotingMember(me)) {
-      const learner = new Follower<T>(cfg, this.state, vote.leader);
+      const learner = new Follower<T>(cfg, this.state, vote.leader, this.options.followerBroadcast?.());
       this.roleNow = { kind: "following", learner, vote };
       out.events.push({ kind: "role", role: "following", leader: vote.leader, reason: `elected in round ${vote.electionEpoch}` });
       this.afterRoleStepInto(learner.start(nowMs), nowMs, out);

@@ -41,8 +41,11 @@ export interface ClusterConfig {
   readonly tornWriteProbability: number;
   /** Keep a timeline of every message (slower; a failing seed is re-run with it). */
   readonly record: boolean;
-  /** Pieces plugged into every peer instead of the reference (lab 9): vote order, ack/commit bookkeeping. */
-  readonly seams?: Pick<PeerOptions, "voteOrder" | "proposals">;
+  /**
+   * Pieces plugged into every peer instead of the reference (lab 9): vote order, the election's round logic,
+   * the leader's ack/commit bookkeeping, the follower's broadcast step.
+   */
+  readonly seams?: Pick<PeerOptions, "voteOrder" | "lookingRule" | "proposals" | "followerBroadcast">;
 }
 
 type SimEvent =

@@ -278,7 +278,7 @@ export const labs: readonly LabInfo[] = [
     title: "Internals: zxids, leader election, Zab, snapshots",
     chapter: "09-internals.md",
     read: [
-      "chapters/09-internals.md — zxids, fast leader election, Zab's propose/ACK/commit, observers, fuzzy snapshots",
+      "chapters/09-internals.md — zxids, fast leader election (vote order, logical clock, termination), Zab's propose/ACK/commit on the leader and the follower, observers, fuzzy snapshots",
       "Book chapter 9, \"ZooKeeper Internals\" (Leader Elections; Zab: Broadcasting State Updates; Observers; Local Storage); notes 第9章 (群首选举, Zab, 观察者, 快照)",
       "docs: reference/zookeeper-3.8-wire-and-internals.md §6 (election, Zab, quorum verifiers)",
     ],
@@ -302,6 +302,16 @@ export const labs: readonly LabInfo[] = [
         id: "9.4",
         title: "replay a txn over a fuzzy snapshot: NONODE and NODEEXISTS are expected, not errors",
         hint: "const result = tree.processTxn(header, txn); — no throw, no check of result.err — then, for a create or a multi, fixParentCVersion(tree, txn, result, header.zxid) so a create that found its node still moves the parent's cversion and pzxid.",
+      },
+      {
+        id: "9.5",
+        title: "Zab on the follower: log a PROPOSAL before ACKing it; on COMMIT deliver in zxid order what is logged",
+        hint: "PROPOSAL: io.log({ zxid: packet.zxid, txn: packet.txn }); io.ack(packet.zxid). COMMIT: return if packet.zxid <= io.lastDelivered; io.protocolError(...) if !io.isLogged(packet.zxid); then for (const e of io.loggedAfter(io.lastDelivered)) { if (e.zxid > packet.zxid) break; io.deliver(e); }",
+      },
+      {
+        id: "9.6",
+        title: "fast leader election's logical clock: a higher round resets my votes; a quorum of my round ends it",
+        hint: "Higher round: round.round = n.electionEpoch; round.votes.clear(); round.vote = ctx.better(n, ctx.own) ? the sender's candidate : ctx.own; ctx.sendVote(). Lower round: return false. Same round and ctx.better(n, round.vote): adopt it and ctx.sendVote(). Then round.votes.set(from, { leader, zxid, peerEpoch, electionEpoch: n.electionEpoch, state: \"LOOKING\" }) and return ctx.isQuorum(the senders whose vote is sameVote with yours in this round).",
       },
     ],
   },

@@ -4,8 +4,19 @@
  * replays the same run.
  */
 import { describe, expect, it } from "vitest";
-import { hierarchicalVerifier, majorityVerifier, type QuorumVerifier } from "../../src/quorum/index.ts";
-import { Cluster, calmNetwork, runSimulation, seededRandom, type ClusterConfig } from "../../src/sim/index.ts";
+import {
+  hierarchicalVerifier,
+  LoggingFollower,
+  lookingRule,
+  majorityVerifier,
+  totalOrderPredicate,
+  type BroadcastPacket,
+  type FollowerIo,
+  type LogEntry,
+  type QuorumVerifier,
+  type ZabTypes,
+} from "../../src/quorum/index.ts";
+import { Cluster, calmNetwork, runSimulation, seededRandom, type ClusterConfig, type SimTypes } from "../../src/sim/index.ts";
 
 function cluster(verifier: QuorumVerifier, seed = 1, overrides: Partial<ClusterConfig> = {}): Cluster {
   const config: ClusterConfig = {
@@ -189,6 +200,38 @@ describe("plugging a piece in (the lab 9 seams)", () => {
     const r = runSimulation(7, { overrides: { seams: sloppy } });
     expect(r.ok).toBe(false);
     expect(r.violations.map((v) => v.property)).toContain("committed txns are on a quorum");
+  });
+
+  it("a follower that ACKs a proposal before logging it is caught: committed txns not on a quorum", () => {
+    // It writes a proposal to its log only when the proposal commits: its ACK promised a txn its disk did not hold.
+    const ackFirst: ClusterConfig["seams"] = {
+      followerBroadcast: () => {
+        const unlogged = new Map<bigint, LogEntry<SimTypes>>();
+        return {
+          step<T extends ZabTypes>(packet: BroadcastPacket<T>, io: FollowerIo<T>): void {
+            const held = unlogged as unknown as Map<bigint, LogEntry<T>>;
+            if (packet.kind === "PROPOSAL") {
+              held.set(packet.zxid, { zxid: packet.zxid, txn: packet.txn });
+              io.ack(packet.zxid);
+              return;
+            }
+            for (const [zxid, entry] of held) if (zxid <= packet.zxid && zxid > io.lastLogged) io.log(entry);
+            for (const entry of io.loggedAfter(io.lastDelivered)) if (entry.zxid <= packet.zxid) io.deliver(entry);
+          },
+        };
+      },
+    };
+    const r = runSimulation(7, { overrides: { seams: ackFirst } });
+    expect(r.ok).toBe(false);
+    expect(r.violations.map((v) => v.property)).toContain("committed txns are on a quorum");
+  });
+
+  it("the reference pieces plugged in through the seams change nothing: the same run, event for event", () => {
+    const plain = runSimulation(11);
+    const seams: ClusterConfig["seams"] = { followerBroadcast: () => new LoggingFollower(), lookingRule, voteOrder: totalOrderPredicate };
+    const plugged = runSimulation(11, { overrides: { seams } });
+    expect(plugged.ok).toBe(true);
+    expect([plugged.stats.events, plugged.stats.messages, plugged.stats.commits, plugged.endMs]).toEqual([plain.stats.events, plain.stats.messages, plain.stats.commits, plain.endMs]);
   });
 
   // A wrong vote order is mostly *not* caught this way: discovery aborts a leader when a more recent follower

@@ -10,7 +10,7 @@
  *     of yourself and the sender's candidate;
  *  3. same round and a better candidate (`totalOrderPredicate`): switch to it and tell everyone;
  *  4. once the votes received for your candidate form a quorum, wait `finalizeWait` for a better vote; if none
- *     comes, decide;
+ *     comes, decide (2–4 are `lookingRule`, lab 9.6's seam);
  *  5. FOLLOWING/LEADING notifications let a late joiner find the leader an ensemble already has: a quorum of them
  *     naming the same leader, including the leader's own LEADING notification (`checkLeader`).
  * Without any notification for a while, send the vote again and double the wait (up to maxNotificationInterval).
@@ -47,6 +47,8 @@ export interface ElectionOptions {
   readonly maxNotificationIntervalMs?: number;
   /** The vote order (a seam: lab 9 plugs the learner's in). */
   readonly voteOrder?: VoteOrder;
+  /** The round logic for LOOKING notifications (a seam: lab 9.6 plugs the learner's in). */
+  readonly lookingRule?: LookingRule;
 }
 
 /** What one step of the election wants done. */
@@ -59,10 +61,66 @@ export interface ElectionOutput {
   wakeAtMs: number;
 }
 
+/** Where a LOOKING server stands in the election (what lab 9.6's rule reads and moves). */
+export interface ElectionRound {
+  /** The logical clock: the election round this server is in (Apache `logicalclock`). */
+  round: number;
+  /** The candidate this server votes for now (Apache `proposedLeader`, `proposedZxid`, `proposedEpoch`). */
+  vote: Candidate;
+  /** The LOOKING votes received in this round, by sender, this server's own included (Apache `recvset`). */
+  readonly votes: Map<number, RecordedVote>;
+}
+
+/** What lab 9.6's rule may use besides the round. */
+export interface RoundContext {
+  /** This server's own candidacy: itself with its last logged zxid and currentEpoch ("no one" for an observer). */
+  readonly own: Candidate;
+  /** Whether `a` is a better leader than `b`: the vote order (lab 9.2), with the ensemble's weights. */
+  better(a: Candidate, b: Candidate): boolean;
+  /** Whether these servers form a quorum (the ensemble's quorum verifier; observers never count). */
+  isQuorum(sids: readonly number[]): boolean;
+  /** Send (round, vote) to every voter and record it as this server's own vote in `votes`. */
+  sendVote(): void;
+}
+
+/**
+ * One LOOKING notification from a voter, applied to the round (Apache `lookForLeader`, the LOOKING case). Returns
+ * whether the votes of this round now show a quorum for this server's vote: then the election waits finalizeWait
+ * for a better vote and, if none comes, decides.
+ */
+export type LookingRule = (round: ElectionRound, from: number, n: Notification, ctx: RoundContext) => boolean;
+
+/** The reference rule; lab 9 plugs the learner's version in here (PeerOptions.lookingRule). */
+export const lookingRule: LookingRule = (round, from, n, ctx) => {
+  // lab 9.6: fast leader election's logical clock: a higher round resets my votes; a quorum of my round ends it
+  //   A notification from a higher round (n.electionEpoch > round.round): adopt that round, forget every vote
+  //   received so far, vote for the better of ctx.own and the sender's candidate, and send it (ctx.sendVote).
+  //   From a lower round: ignore it (it was answered already) and return false. From my round: if its candidate is
+  //   better than my vote, adopt it and send it. Then record the sender's vote in round.votes, and return whether
+  //   the votes equal to mine — same leader, zxid, peerEpoch and round (sameVote) — come from a quorum.
+  if (n.electionEpoch > round.round) {
+    round.round = n.electionEpoch;
+    round.votes.clear();
+    round.vote = ctx.better(n, ctx.own) ? candidateOf(n) : ctx.own;
+    ctx.sendVote();
+  } else if (n.electionEpoch < round.round) {
+    return false;
+  } else if (ctx.better(n, round.vote)) {
+    round.vote = candidateOf(n);
+    ctx.sendVote();
+  }
+  round.votes.set(from, { ...candidateOf(n), electionEpoch: n.electionEpoch, state: "LOOKING" });
+  const mine: RecordedVote = { ...round.vote, electionEpoch: round.round, state: "LOOKING" };
+  const agreeing = [...round.votes].filter(([, v]) => sameVote(v, mine)).map(([sid]) => sid);
+  return ctx.isQuorum(agreeing);
+  // end lab 9.6
+};
+
 /** The LOOKING state of one server (Apache `FastLeaderElection.lookForLeader` and its `WorkerReceiver`). */
 export class FastLeaderElection {
   private readonly opts: ElectionOptions;
   private readonly voteOrder: VoteOrder;
+  private readonly lookingRule: LookingRule;
   private readonly finalizeWaitMs: number;
   private readonly maxNotificationIntervalMs: number;
   private readonly isVoter: boolean;
@@ -82,6 +140,7 @@ export class FastLeaderElection {
   constructor(options: ElectionOptions) {
     this.opts = options;
     this.voteOrder = options.voteOrder ?? totalOrderPredicate;
+    this.lookingRule = options.lookingRule ?? lookingRule;
     this.finalizeWaitMs = options.finalizeWaitMs ?? finalizeWaitMsDefault;
     this.maxNotificationIntervalMs = options.maxNotificationIntervalMs ?? maxNotificationIntervalMsDefault;
     this.isVoter = options.verifier.isVotingMember(options.myId);
@@ -185,28 +244,28 @@ export class FastLeaderElection {
 
   private onLooking(from: number, n: Notification, out: ElectionOutput, nowMs: number): void {
     const weight = this.opts.verifier.weight;
-    if (n.electionEpoch > this.clock) {
-      this.clock = n.electionEpoch;
-      this.recvset.clear();
-      const own = this.initialCandidate();
-      this.proposal = this.voteOrder(n, own, weight) ? candidateOf(n) : own;
-      this.sendVote(out);
-    } else if (n.electionEpoch < this.clock) {
-      return; // an old round: already answered above
-    } else if (this.voteOrder(n, this.proposal, weight)) {
-      this.proposal = candidateOf(n);
-      this.sendVote(out);
-    } else if (this.isVoter && this.voteOrder(this.proposal, n, weight)) {
+    if (n.electionEpoch === this.clock && this.isVoter && this.voteOrder(this.proposal, n, weight)) {
       // Not in Apache: tell a voter of our round whose vote is worse what we know. Apache stays silent, and since
       // every notification restarts the re-send timer (poll(notTimeout)), one server re-sending a worse vote at
       // maxNotificationInterval can keep the others from ever re-sending theirs (the simulator found a 7.8 s
       // stall, seed 87628923). It cannot ping-pong: the sender adopts the better vote.
       out.send.push({ to: from, notification: this.notificationNow() });
     }
-    this.recvset.set(from, { ...candidateOf(n), electionEpoch: n.electionEpoch, state: "LOOKING" });
-    if (this.hasQuorumFor(this.recvset, { ...this.currentVote, state: "LOOKING" })) {
-      this.finalizeDeadlineMs = nowMs + this.finalizeWaitMs;
-    }
+    const round: ElectionRound = { round: this.clock, vote: this.proposal, votes: this.recvset };
+    const ctx: RoundContext = {
+      own: this.initialCandidate(),
+      better: (a, b) => this.voteOrder(a, b, weight),
+      isQuorum: (sids) => this.opts.verifier.containsQuorum(sids),
+      sendVote: () => {
+        this.clock = round.round;
+        this.proposal = round.vote;
+        this.sendVote(out);
+      },
+    };
+    const quorum = this.lookingRule(round, from, n, ctx);
+    this.clock = round.round;
+    this.proposal = round.vote;
+    if (quorum) this.finalizeDeadlineMs = nowMs + this.finalizeWaitMs;
   }
 
   private onDecided(from: number, n: Notification, out: ElectionOutput): void {

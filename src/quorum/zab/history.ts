@@ -123,6 +123,15 @@ export class History<T extends ZabTypes> {
     this.committed = zxid;
   }
 
+  /**
+   * A learner handed `zxid` to the state machine itself (lab 9.5's seam, `FollowerIo.deliver`): everything up to it
+   * counts as committed and delivered. Never backwards; `zxid` must be logged.
+   */
+  markDelivered(zxid: bigint): void {
+    this.commitThrough(zxid);
+    if (zxid > this.delivered) this.delivered = zxid;
+  }
+
   /** Takes the committed txns not yet delivered, ascending, and forgets old delivered ones beyond the window. */
   takeDeliverable(): LogEntry<T>[] {
     const out: LogEntry<T>[] = [];

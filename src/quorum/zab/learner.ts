@@ -7,14 +7,15 @@
  *    (a reconnect) answers with currentEpoch -1; e < acceptedEpoch is refused;
  *  - synchronization: DIFF, TRUNC or SNAP, then PROPOSAL/COMMIT pairs; at NEWLEADER persist currentEpoch = e and
  *    ACK (everything before it is logged); at UPTODATE the leader's history is committed: deliver and serve;
- *  - broadcast: PROPOSAL → log → (fsync) → ACK; COMMIT → deliver in zxid order. An observer never ACKs a proposal
+ *  - broadcast: PROPOSAL → log → (fsync) → ACK; COMMIT → deliver in zxid order (`LoggingFollower`, lab 9.5's
+ *    seam). An observer never ACKs a proposal
  *    and learns commits from INFORM (notes 第9章 观察者: "观察者提交来自群首的提议").
  * Silence from the leader for initLimit ticks (while syncing) or syncLimit ticks (after) ends the role, as does the
  * connection dropping; the peer then looks for a leader again.
  */
-import { assert, assertNever, hexZxid } from "../assert.ts";
+import { assert, assertNever, hexZxid, InvariantError } from "../assert.ts";
 import { makeZxid, zxidEpoch } from "../../tree/txn.ts";
-import type { QuorumPacket, ZabTypes } from "./messages.ts";
+import type { LogEntry, QuorumPacket, ZabTypes } from "./messages.ts";
 import { emptyReady, type Ready } from "./ready.ts";
 import type { ZabConfig, ZabState } from "./state.ts";
 
@@ -36,6 +37,70 @@ export type LearnerStage =
   /** Serving. */
   | "uptodate";
 
+/** The two packets of the broadcast phase a follower acts on (lab 9.5). */
+export type BroadcastPacket<T extends ZabTypes> = Extract<QuorumPacket<T>, { readonly kind: "PROPOSAL" | "COMMIT" }>;
+
+/**
+ * What a follower's broadcast step may do and see (the seam of lab 9.5). Everything one step asks for is carried
+ * out under the driver's contract (ready.ts): the appends it `log`s are written *and fsynced* before anything it
+ * sends leaves, and its deliveries reach the state machine in the order it makes them.
+ */
+export interface FollowerIo<T extends ZabTypes> {
+  /** The zxid of the last txn in this server's log. */
+  readonly lastLogged: bigint;
+  /** The zxid of the last txn handed to the state machine (everything up to it is committed). */
+  readonly lastDelivered: bigint;
+  /** Whether `zxid` is in this server's log (still in memory: anything after lastDelivered is). */
+  isLogged(zxid: bigint): boolean;
+  /** The logged txns after `zxid` (which must be >= lastDelivered), zxid ascending. */
+  loggedAfter(zxid: bigint): readonly LogEntry<T>[];
+  /** Append `entry` to the log; zxids must increase. Durable before anything sent in this step or later. */
+  log(entry: LogEntry<T>): void;
+  /** Send ACK(zxid) to the leader: "zxid, and everything before it, is on my disk". */
+  ack(zxid: bigint): void;
+  /** Hand one committed txn to the state machine (DataTree.processTxn). */
+  deliver(entry: LogEntry<T>): void;
+  /** The leader sent what Zab never sends: the server stops with this message (Apache exits). */
+  protocolError(message: string): never;
+}
+
+/**
+ * A follower's handling of PROPOSAL and COMMIT once it serves (Apache `FollowerZooKeeperServer.logRequest` and
+ * `commit`). One instance per FOLLOWING role, so an implementation may keep state of its own.
+ */
+export interface FollowerBroadcast {
+  step<T extends ZabTypes>(packet: BroadcastPacket<T>, io: FollowerIo<T>): void;
+}
+
+/**
+ * The reference follower in the broadcast phase (Zab paper §3: a follower accepts a proposal by writing it to
+ * stable storage and acknowledging it; it delivers a committed transaction only after every one before it).
+ * lab 9 plugs the learner's version in here (PeerOptions.followerBroadcast).
+ */
+export class LoggingFollower implements FollowerBroadcast {
+  step<T extends ZabTypes>(packet: BroadcastPacket<T>, io: FollowerIo<T>): void {
+    // lab 9.5: Zab on the follower: log a PROPOSAL before ACKing it; on COMMIT deliver in zxid order what is logged
+    //   PROPOSAL: append it to the log (io.log), then ACK its zxid (io.ack). The ACK promises the txn is on disk —
+    //   the leader counts it toward a quorum — so never ACK what you have not logged (in this step or before).
+    //   COMMIT(z): a COMMIT at or below io.lastDelivered is old news: ignore it. A COMMIT of a txn this server never
+    //   logged is a protocol error (io.protocolError). Otherwise deliver every logged txn after io.lastDelivered up
+    //   to and including z, in zxid order (io.loggedAfter), and nothing after z: the leader commits in order, so a
+    //   COMMIT of z also commits everything before it.
+    if (packet.kind === "PROPOSAL") {
+      io.log({ zxid: packet.zxid, txn: packet.txn });
+      io.ack(packet.zxid);
+      return;
+    }
+    if (packet.zxid <= io.lastDelivered) return;
+    if (!io.isLogged(packet.zxid)) io.protocolError(`COMMIT ${hexZxid(packet.zxid)} of a txn this server never logged`);
+    for (const entry of io.loggedAfter(io.lastDelivered)) {
+      if (entry.zxid > packet.zxid) break;
+      io.deliver(entry);
+    }
+    // end lab 9.5
+  }
+}
+
 export class Learner<T extends ZabTypes> {
   /** Why this server stopped following; the peer then goes back to LOOKING. */
   stopped: string | null = null;
@@ -53,6 +118,8 @@ export class Learner<T extends ZabTypes> {
     private readonly state: ZabState<T>,
     /** The server this one follows. */
     readonly leader: number,
+    /** How a follower handles PROPOSAL and COMMIT once it serves (a seam: lab 9.5 plugs the learner's in). */
+    private readonly broadcast: FollowerBroadcast = new LoggingFollower(),
   ) {}
 
   get stage(): LearnerStage {
@@ -119,12 +186,20 @@ export class Learner<T extends ZabTypes> {
         break;
       case "PROPOSAL":
         if (!this.expect(packet.kind, ["syncing", "newLeaderAcked", "uptodate"], out)) break;
+        if (this.type === "follower" && this.stageNow === "uptodate") {
+          this.broadcastStep(packet, out);
+          break;
+        }
         state.append({ zxid: packet.zxid, txn: packet.txn }, out);
         // While syncing, the ACK of NEWLEADER will stand for these; observers never ACK.
         if (this.type === "follower" && this.stageNow !== "syncing") out.send.push({ to: this.leader, packet: { kind: "ACK", zxid: packet.zxid } });
         break;
       case "COMMIT":
         if (!this.expect(packet.kind, ["syncing", "newLeaderAcked", "uptodate"], out)) break;
+        if (this.type === "follower" && this.stageNow === "uptodate") {
+          this.broadcastStep(packet, out);
+          break;
+        }
         assert(history.contains(packet.zxid) || packet.zxid <= history.floorZxid, () => `COMMIT ${hexZxid(packet.zxid)} of a txn this server never logged`);
         history.commitThrough(packet.zxid);
         if (this.stageNow === "uptodate") state.deliverCommitted(out);
@@ -222,6 +297,34 @@ export class Learner<T extends ZabTypes> {
     return this.finish(out, nowMs);
   }
 
+  /** PROPOSAL or COMMIT of the broadcast phase, through the (perhaps plugged-in) broadcast step. */
+  private broadcastStep(packet: BroadcastPacket<T>, out: Ready<T>): void {
+    const state = this.state;
+    const history = state.history;
+    const leader = this.leader;
+    const io: FollowerIo<T> = {
+      get lastLogged() {
+        return history.lastZxid;
+      },
+      get lastDelivered() {
+        return history.deliveredZxid;
+      },
+      isLogged: (zxid) => history.contains(zxid),
+      loggedAfter: (zxid) => history.after(zxid),
+      log: (entry) => state.append(entry, out),
+      ack: (zxid) => void out.send.push({ to: leader, packet: { kind: "ACK", zxid } }),
+      deliver: (entry) => {
+        out.deliver.push({ kind: "commit", entry });
+        history.markDelivered(entry.zxid);
+      },
+      protocolError: (message) => {
+        throw new InvariantError(message);
+      },
+    };
+    this.broadcast.step(packet, io);
+    state.deliverCommitted(out); // nothing is left to deliver; this keeps the in-memory window pruned
+  }
+
   private expect(kind: string, stages: readonly LearnerStage[], out: Ready<T>): boolean {
     if (stages.includes(this.stageNow)) return true;
     this.stop(`unexpected ${kind} while ${this.stageNow}`, out);
@@ -251,8 +354,8 @@ export class Learner<T extends ZabTypes> {
 
 /** Apache `Follower`: votes, ACKs proposals, counts toward quorums. */
 export class Follower<T extends ZabTypes> extends Learner<T> {
-  constructor(cfg: ZabConfig, state: ZabState<T>, leader: number) {
-    super("follower", cfg, state, leader);
+  constructor(cfg: ZabConfig, state: ZabState<T>, leader: number, broadcast?: FollowerBroadcast) {
+    super("follower", cfg, state, leader, broadcast);
   }
 }
 
