@@ -75,12 +75,14 @@ export async function runExercise(
       return { status: "fail", id, message: `this needs exercise ${error.exercise} first (it is not written yet)`, location, seed: options.seed, durationMs };
     }
     if (error instanceof AssertionError) {
+      // The whole message: a check's explanation may take several lines (a simulated run's broken property, its
+      // seed, the timeline file and how to replay it). assert.fail() has no expected/actual to show.
+      const compared = error.operator !== "fail";
       return {
         status: "fail",
         id,
-        message: error.generatedMessage ? `assertion failed (${error.operator})` : error.message.split("\n")[0]!,
-        expected: show(error.expected),
-        actual: show(error.actual),
+        message: error.generatedMessage ? `assertion failed (${error.operator})` : error.message,
+        ...(compared ? { expected: show(error.expected), actual: show(error.actual) } : {}),
         location,
         seed: options.seed,
         durationMs,
