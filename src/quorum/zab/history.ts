@@ -85,14 +85,7 @@ export class History<T extends ZabTypes> {
   /** The entries after `zxid` (which must be the floor or later), ascending. */
   after(zxid: bigint): LogEntry<T>[] {
     assert(zxid >= this.floor, () => `entries after ${hexZxid(zxid)} are gone (memory starts after ${hexZxid(this.floor)})`);
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.entries[mid]!.zxid <= zxid) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.entries.slice(lo);
+    return this.entries.slice(this.firstIndexAfter(zxid));
   }
 
   entry(zxid: bigint): LogEntry<T> | undefined {
@@ -136,7 +129,8 @@ export class History<T extends ZabTypes> {
   takeDeliverable(): LogEntry<T>[] {
     const out: LogEntry<T>[] = [];
     if (this.committed > this.delivered) {
-      for (const e of this.after(this.delivered)) {
+      for (let i = this.firstIndexAfter(this.delivered); i < this.entries.length; i++) {
+        const e = this.entries[i]!;
         if (e.zxid > this.committed) break;
         out.push(e);
       }
@@ -147,16 +141,25 @@ export class History<T extends ZabTypes> {
   }
 
   private prune(): void {
-    let deliveredCount = 0;
-    for (const e of this.entries) {
-      if (e.zxid > this.delivered) break;
-      deliveredCount++;
-    }
+    // Binary search, not a walk: this runs on every commit, with up to committedLogCountMax delivered entries.
+    const deliveredCount = this.firstIndexAfter(this.delivered);
     const drop = deliveredCount - this.committedLogCountMax;
     if (drop > 0) {
       this.floor = this.entries[drop - 1]!.zxid;
       this.entries.splice(0, drop);
     }
+  }
+
+  /** The index of the first entry with a zxid above `zxid` (entries.length if none). */
+  private firstIndexAfter(zxid: bigint): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.entries[mid]!.zxid <= zxid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private indexOf(zxid: bigint): number {
