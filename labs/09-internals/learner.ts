@@ -291,10 +291,31 @@ export class Learner<T extends ZabTypes> {
 
   /** PROPOSAL or COMMIT of the broadcast phase, through the (perhaps plugged-in) broadcast step. */
   private broadcastStep(packet: BroadcastPacket<T>, out: Ready<T>): void {
+    this.broadcastOut = out;
+    this.broadcast.step(packet, this.broadcastIo);
+    this.broadcastOut = null;
+    this.state.deliverCommitted(out); // nothing is left to deliver; this keeps the in-memory window pruned
+  }
+
+  /** Where `broadcastIo` writes during a broadcastStep. */
+  private broadcastOut: Ready<T> | null = null;
+
+  private broadcastIoMade: FollowerIo<T> | null = null;
+
+  /** The follower's view for `broadcast.step`, made once (it runs for every PROPOSAL and COMMIT). */
+  private get broadcastIo(): FollowerIo<T> {
+    this.broadcastIoMade ??= this.makeBroadcastIo();
+    return this.broadcastIoMade;
+  }
+
+  private makeBroadcastIo(): FollowerIo<T> {
     const state = this.state;
     const history = state.history;
-    const leader = this.leader;
-    const io: FollowerIo<T> = {
+    const out = (): Ready<T> => {
+      assert(this.broadcastOut !== null, "follower io used outside a broadcast step");
+      return this.broadcastOut;
+    };
+    return {
       get lastLogged() {
         return history.lastZxid;
       },
@@ -303,18 +324,16 @@ export class Learner<T extends ZabTypes> {
       },
       isLogged: (zxid) => history.contains(zxid),
       loggedAfter: (zxid) => history.after(zxid),
-      log: (entry) => state.append(entry, out),
-      ack: (zxid) => void out.send.push({ to: leader, packet: { kind: "ACK", zxid } }),
+      log: (entry) => state.append(entry, out()),
+      ack: (zxid) => void out().send.push({ to: this.leader, packet: { kind: "ACK", zxid } }),
       deliver: (entry) => {
-        out.deliver.push({ kind: "commit", entry });
+        out().deliver.push({ kind: "commit", entry });
         history.markDelivered(entry.zxid);
       },
       protocolError: (message) => {
         throw new InvariantError(message);
       },
     };
-    this.broadcast.step(packet, io);
-    state.deliverCommitted(out); // nothing is left to deliver; this keeps the in-memory window pruned
   }
 
   private expect(kind: string, stages: readonly LearnerStage[], out: Ready<T>): boolean {
