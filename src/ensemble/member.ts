@@ -318,14 +318,31 @@ export class QuorumMember {
   private startServing(kind: RoleKind, roleObject: unknown): void {
     const now = this.clock.nowMs();
     let quorum: QuorumRole;
+    const quorumSize = this.config.servers.filter((s) => s.role === "participant").length;
     if (kind === "leading") {
       this.proposalSizes = { last: -1, min: -1, max: -1 };
-      quorum = { mode: "leader", proposalSizes: this.proposalSizes };
+      const leader = this.peer.role.kind === "leading" ? this.peer.role.leader : null;
+      quorum = {
+        mode: "leader",
+        proposalSizes: this.proposalSizes,
+        quorumSize,
+        learners: () => {
+          let syncedFollowers = 0;
+          let syncedObservers = 0;
+          for (const learner of leader?.learners.values() ?? []) {
+            if (learner.stage !== "uptodate") continue;
+            if (learner.type === "follower") syncedFollowers++;
+            else syncedObservers++;
+          }
+          return { learners: leader?.learners.size ?? 0, syncedFollowers, syncedObservers, pendingSyncs: leader?.pendingSyncs ?? 0, uptimeMs: this.clock.nowMs() - now };
+        },
+      };
       // The new leader owns every session now: each gets a full timeout from here (Apache LeaderSessionTracker).
       for (const session of [...this.sessions.all()]) this.sessions.touch(session.id, now);
     } else {
       quorum = {
         mode: kind === "following" ? "follower" : "observer",
+        quorumSize,
         forward: (write) => this.step((p, t) => p.submit(write, t)),
         sync: (done) => {
           const token = this.nextSyncToken++;

@@ -425,6 +425,25 @@ function monitor(server: ZooKeeperServer): Array<[string, string]> {
     if (value === undefined && (key === "max_file_descriptor_count" || key === "open_file_descriptor_count")) continue;
     out.push([key, String(value ?? 0)]);
   }
+  // An ensemble member's gauges (QuorumZooKeeperServer, LeaderZooKeeperServer.registerMetrics).
+  const quorum = server.options.quorum;
+  if (quorum !== undefined) out.push(["quorum_size", String(quorum.quorumSize)]);
+  if (quorum?.mode === "leader") {
+    const g = quorum.learners();
+    const sizes = quorum.proposalSizes;
+    out.push(
+      ["learners", String(g.learners)],
+      ["synced_followers", String(g.syncedFollowers)],
+      // Non-voting followers exist only with dynamic reconfiguration, which this server does not do.
+      ["synced_non_voting_followers", "0"],
+      ["synced_observers", String(g.syncedObservers)],
+      ["pending_syncs", String(g.pendingSyncs)],
+      ["leader_uptime", String(g.uptimeMs)],
+      ["last_proposal_size", String(sizes.last)],
+      ["max_proposal_size", String(sizes.max)],
+      ["min_proposal_size", String(sizes.min)],
+    );
+  }
   const empty = new PercentileSummary();
   for (const name of monitorSummaries) {
     if (!jvmOnlyKeys.has(name)) pushSummary(out, name, summaries[name] ?? empty, false);

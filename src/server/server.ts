@@ -86,14 +86,27 @@ export interface TxnSink {
  */
 export type QuorumRole =
   /** Prepares every write (its own clients' and those followers forward) and proposes it through `txnSink`. */
-  | { readonly mode: "leader"; readonly proposalSizes: ProposalSizes }
+  | { readonly mode: "leader"; readonly proposalSizes: ProposalSizes; readonly quorumSize: number; learners(): LeaderGauges }
   | {
       readonly mode: "follower" | "observer";
+      /** Voting servers in the ensemble (mntr's zk_quorum_size). */
+      readonly quorumSize: number;
       /** Hands a write (or a session's creation or close) to the leader; its txn returns through applyCommitted. */
       forward(write: ForwardedWrite): void;
       /** Asks the leader for a SYNC; `done(true)` once it came back behind every txn outstanding before it. */
       sync(done: (ok: boolean) => void): void;
     };
+
+/** What a leader's mntr adds (Apache LeaderZooKeeperServer's gauges). */
+export interface LeaderGauges {
+  /** Connected learners, in any stage. */
+  readonly learners: number;
+  /** Followers that are synchronized and receive proposals. */
+  readonly syncedFollowers: number;
+  readonly syncedObservers: number;
+  readonly pendingSyncs: number;
+  readonly uptimeMs: number;
+}
 
 /** The sizes of the serialized proposals, in bytes (Apache BufferStats; -1 before the first): `srvr` shows them. */
 export interface ProposalSizes {

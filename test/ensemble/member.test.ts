@@ -74,6 +74,10 @@ describe("an ensemble of three members over TCP", () => {
     expect(new Set(zxids).size).toBe(1);
     const mntr = await fourLetterWord("127.0.0.1", portOf(ensemble, leader), "mntr");
     expect(mntr).toContain("zk_server_state\tleader");
+    // The leader's gauges, as Apache's LeaderZooKeeperServer registers them: both followers are in sync.
+    expect(mntr).toContain("zk_quorum_size\t3");
+    expect(mntr).toContain("zk_learners\t2");
+    expect(mntr).toContain("zk_synced_followers\t2");
     // Apache's leader adds the sizes of its serialized proposals: 21 writes happened, so none is -1.
     expect((await srvr(portOf(ensemble, leader))).get("Proposal sizes last/min/max")).toMatch(/^\d+\/\d+\/\d+$/);
   });

@@ -103,6 +103,12 @@ export class Leader<T extends ZabTypes> {
     return this.proposals.outstandingCount;
   }
   /** Learners and their stages, for tests, four-letter words and timelines. */
+  /** Syncs waiting for outstanding proposals to commit (mntr's zk_pending_syncs). */
+  get pendingSyncs(): number {
+    let n = 0;
+    for (const waiters of this.syncWaiters.values()) n += waiters.length;
+    return n;
+  }
   get learners(): ReadonlyMap<number, { readonly type: "follower" | "observer"; readonly stage: HandlerStage }> {
     return this.handlers;
   }
