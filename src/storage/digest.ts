@@ -132,6 +132,7 @@ interface OverlayEntry {
 
 /** A node as the txn being computed sees it: its digest before the txn, and its state now. */
 interface WorkEntry {
+  readonly path: string;
   readonly before: number;
   readonly original: NodeState | null;
   state: NodeState | null;
@@ -139,6 +140,11 @@ interface WorkEntry {
 
 /** Queues below are arrays read from a head index (no O(n) shifts: a batch holds up to a thousand txns). */
 const queueCompactAfter = 4096;
+/**
+ * Most txns look at one to three nodes: a short array, searched from the end, is cheaper than a Map. A txn
+ * that looks at more (a closeSession with many ephemerals, a big multi) gets a Map index past this many.
+ */
+const workLinearMax = 8;
 
 /**
  * Digests of txns logged ahead of the tree. Feed every txn to `afterTxn` in zxid order as it is logged, and call
@@ -182,8 +188,9 @@ export class PendingDigests {
     return this.digestZxids.length - this.digestsHead;
   }
 
-  /** The nodes the txn being computed has looked at. */
-  private readonly work = new Map<string, WorkEntry>();
+  /** The nodes the txn being computed has looked at, in order (indexed by `workIndex` when there are many). */
+  private readonly work: WorkEntry[] = [];
+  private workIndex: Map<string, WorkEntry> | null = null;
   private header: TxnHeader | null = null;
 
   /** Computes and returns the tree's digest after `txn` (to be logged with it). */
@@ -193,8 +200,9 @@ export class PendingDigests {
     let delta = 0;
     try {
       this.applyTxn(txn);
-      for (const [path, w] of this.work) {
+      for (const w of this.work) {
         if (w.state === w.original) continue; // only looked at
+        const path = w.path;
         delta += this.digestOfState(path, w.state) - w.before;
         const entry = this.overlay.get(path);
         if (entry !== undefined) {
@@ -207,7 +215,8 @@ export class PendingDigests {
         this.touchedPaths.push(path);
       }
     } finally {
-      this.work.clear(); // empty for the next txn
+      this.work.length = 0; // empty for the next txn
+      this.workIndex = null;
     }
     if (delta !== 0) this.digest = wrapDigest(this.digest + BigInt(delta));
     this.digestZxids.push(header.zxid);
@@ -294,18 +303,28 @@ export class PendingDigests {
 
   /** A node as the txn being computed sees it: its own changes first, then the pending ones, then the tree. */
   private view(path: string): NodeState | null {
-    let w = this.work.get(path);
-    if (w === undefined) {
-      const state = this.stateOf(path);
-      w = { before: this.digestOfState(path, state), original: state, state };
-      this.work.set(path, w);
-    }
-    return w.state;
+    return this.workEntry(path).state;
   }
 
   private write(path: string, state: NodeState | null): void {
-    this.view(path);
-    this.work.get(path)!.state = state;
+    this.workEntry(path).state = state;
+  }
+
+  /** The txn's entry for `path`, made from the pending changes or the tree the first time it looks at it. */
+  private workEntry(path: string): WorkEntry {
+    const work = this.work;
+    if (this.workIndex !== null) {
+      const indexed = this.workIndex.get(path);
+      if (indexed !== undefined) return indexed;
+    } else {
+      for (let i = work.length - 1; i >= 0; i--) if (work[i]!.path === path) return work[i]!;
+    }
+    const state = this.stateOf(path);
+    const entry: WorkEntry = { path, before: this.digestOfState(path, state), original: state, state };
+    work.push(entry);
+    if (this.workIndex !== null) this.workIndex.set(path, entry);
+    else if (work.length > workLinearMax) this.workIndex = new Map(work.map((w) => [w.path, w]));
+    return entry;
   }
 
   /** DataTree.deleteNode: the parent's pzxid moves even when the node is already gone. */
