@@ -254,7 +254,10 @@ export class DurableStore {
     const state = this.requireState();
     const started = this.nowMs();
     this.options.logger.info(`Snapshotting: 0x${hex(state.tree.lastProcessedZxid)} to ${this.snapshots.location}/${snapshotFileName(state.tree.lastProcessedZxid)}`);
-    const serialized = await serializeTree(state.tree, this.sessionEntries(), () => this.digestNow(), { nodesPerTurn: this.options.nodesPerTurn });
+    const serialized = await serializeTree(state.tree, this.sessionEntries(), () => this.digestNow(), {
+      nodesPerTurn: this.options.nodesPerTurn,
+      checksumInThreadPool: true,
+    });
     await this.writeSnapshot(serialized, false, started);
   }
 

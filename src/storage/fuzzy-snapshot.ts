@@ -31,6 +31,8 @@ export interface SerializeOptions {
   readonly nodesPerTurn?: number;
   /** How to yield a turn (tests may step it by hand). */
   readonly yieldTurn?: () => Promise<void>;
+  /** Checksum the file's chunks in libuv's thread pool, off the event loop (the server's fuzzy snapshots). */
+  readonly checksumInThreadPool?: boolean;
 }
 
 const setImmediateTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -48,7 +50,7 @@ export async function serializeTree(
   const nodesPerTurn = options.nodesPerTurn ?? fuzzySnapshotNodesPerTurn;
   const yieldTurn = options.yieldTurn ?? setImmediateTurn;
   const zxid = tree.lastProcessedZxid;
-  const encoder = new SnapshotEncoder(sessions);
+  const encoder = new SnapshotEncoder(sessions, { checksumInThreadPool: options.checksumInThreadPool });
   let sinceYield = 0;
   for (const [path, node] of tree.nodesInCreationOrder()) {
     // A node created after TS is left out: its create is in the log after TS, and replay makes it. (So a node
@@ -61,6 +63,8 @@ export async function serializeTree(
     }
   }
   const endZxid = tree.lastProcessedZxid;
-  const pieces = encoder.finish(digestAtEnd());
+  const digest = digestAtEnd();
+  await encoder.checksummed();
+  const pieces = encoder.finish(digest);
   return { zxid, pieces, nodeCount: encoder.nodeCount, bytes: pieces.reduce((n, p) => n + p.length, 0), endZxid };
 }

@@ -18,7 +18,7 @@ import { JuteDecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
 import { ACL as ACLRecord, StatPersisted as StatPersistedRecord, type ACL, type StatPersisted } from "../proto/records.ts";
 import { openAclUnsafe } from "../tree/acl.ts";
 import type { SnapshotNode } from "../tree/data-tree.ts";
-import { adler32, adler32Combine } from "./adler32.ts";
+import { adler32, adler32Combine, adler32InThreadPool } from "./adler32.ts";
 import { digestVersion, fileFormatVersion, snapshotBytesMin, snapshotDbId, snapshotMagic } from "./limits.ts";
 
 export interface SessionEntry {
@@ -61,7 +61,16 @@ const chunkWriterBytes = chunkBytesTarget + 64 * 1024;
 
 interface Chunk {
   readonly bytes: Buffer;
-  readonly adler: number;
+  /** Null until a checksum running in the thread pool is back. */
+  adler: number | null;
+}
+
+export interface SnapshotEncoderOptions {
+  /**
+   * Checksum each full chunk in libuv's thread pool instead of on the event loop (a fuzzy snapshot, which must
+   * leave the event loop to clients); await `checksummed()` before `finish`.
+   */
+  readonly checksumInThreadPool?: boolean;
 }
 
 /**
@@ -78,7 +87,12 @@ export class SnapshotEncoder {
   private writer = new JuteWriter(firstChunkWriterBytes);
   nodeCount = 0;
 
-  constructor(private readonly sessions: readonly SessionEntry[]) {}
+  private readonly checksums: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly sessions: readonly SessionEntry[],
+    private readonly options: SnapshotEncoderOptions = {},
+  ) {}
 
   addNode(path: string, data: Buffer | null, acl: readonly ACL[], stat: StatPersisted): void {
     const w = this.writer;
@@ -118,17 +132,31 @@ export class SnapshotEncoder {
     return index;
   }
 
-  private cutChunk(): void {
+  private cutChunk(inThreadPool = this.options.checksumInThreadPool === true): void {
     if (this.writer.length === 0) return;
     // The writer is dropped, so its bytes can be the chunk as they are: no copy.
     const bytes = this.writer.view();
-    this.chunks.push({ bytes, adler: adler32(bytes) });
+    const chunk: Chunk = { bytes, adler: null };
+    this.chunks.push(chunk);
+    if (inThreadPool) {
+      const checksum = adler32InThreadPool(bytes).then((adler) => void (chunk.adler = adler));
+      checksum.catch(() => {}); // a failure is reported by checksummed(), not as an unhandled rejection
+      this.checksums.push(checksum);
+    } else {
+      chunk.adler = adler32(bytes);
+    }
     this.writer = new JuteWriter(chunkWriterBytes);
   }
 
-  /** The whole file, in order, as a list of buffers. */
+  /** Resolves once the checksum of every chunk cut so far is known. */
+  async checksummed(): Promise<void> {
+    await Promise.all(this.checksums);
+  }
+
+  /** The whole file, in order, as a list of buffers. With checksums in the thread pool: after `checksummed()`. */
   finish(digest: ZxidDigest | null): Buffer[] {
-    this.cutChunk();
+    // The last, partial chunk is checksummed here and now (finish is synchronous).
+    this.cutChunk(false);
     const head = new JuteWriter(4096);
     head.writeInt(snapshotMagic).writeInt(fileFormatVersion).writeLong(snapshotDbId);
     head.writeInt(this.sessions.length);
@@ -142,7 +170,10 @@ export class SnapshotEncoder {
     const prefix = Buffer.from(head.view());
 
     let sum = adler32(prefix);
-    for (const chunk of this.chunks) sum = adler32Combine(sum, chunk.adler, chunk.bytes.length);
+    for (const chunk of this.chunks) {
+      if (chunk.adler === null) throw new Error("SnapshotEncoder.finish before checksummed() resolved");
+      sum = adler32Combine(sum, chunk.adler, chunk.bytes.length);
+    }
 
     const tail = new JuteWriter(128);
     tail.writeString(endOfNodes);
