@@ -5,13 +5,12 @@
  *   - every txn after TS is in the log, and txns are idempotent: replaying them over the snapshot, in order,
  *     rebuilds the exact tree (a create that finds its node, a delete that does not, is simply skipped).
  *
- * Nodes are written parents first, as a reader needs them (Apache's DataTree.deserialize looks up each node's
- * parent). Apache walks the tree depth first; we walk it in creation order, which also puts every parent before
- * its children and needs no lookup by path per node — on a tree of 100,000s of nodes, those lookups were most of
- * the cost of a snapshot, and a snapshot runs on the event loop every snapCount/2..snapCount txns. Every
- * `nodesPerTurn` nodes the walk yields to the event loop.
+ * The tree is walked in pre-order, parents first, as Apache's DataTree.serializeNode does: a node's children are
+ * listed when the node itself is written, so a child always follows its parent in the file (Apache's
+ * DataTree.deserialize looks up each node's parent). Every `nodesPerTurn` nodes the walk yields to the event loop.
  */
 import type { DataTree } from "../tree/data-tree.ts";
+import { childPath } from "../tree/paths.ts";
 import { fuzzySnapshotNodesPerTurn } from "./limits.ts";
 import { SnapshotEncoder, type SessionEntry, type ZxidDigest } from "./snapshot-format.ts";
 
@@ -51,13 +50,21 @@ export async function serializeTree(
   const yieldTurn = options.yieldTurn ?? setImmediateTurn;
   const zxid = tree.lastProcessedZxid;
   const encoder = new SnapshotEncoder(sessions, { checksumInThreadPool: options.checksumInThreadPool });
+  const stack: string[] = ["/"];
   let sinceYield = 0;
-  for (const [path, node] of tree.nodesInCreationOrder()) {
-    // A node created after TS is left out: its create is in the log after TS, and replay makes it. (So a node
-    // deleted and created again while the walk runs is not written twice, and no child comes without its parent.)
-    if (node.stat.czxid > zxid) continue;
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    // A node deleted since its parent listed it is simply not in the snapshot; replay deletes it anyway.
+    const node = tree.getNode(path);
+    if (node === undefined) continue;
     encoder.addNode(path, node.data, node.acl, node.stat);
-    if (++sinceYield >= nodesPerTurn) {
+    // Most nodes are leaves: no copy of an empty child set. (Children go on the stack last first, so they come
+    // off it in the set's order.)
+    if (node.children.size > 0) {
+      const names = [...node.children];
+      for (let i = names.length - 1; i >= 0; i--) stack.push(childPath(path, names[i]!));
+    }
+    if (++sinceYield >= nodesPerTurn && stack.length > 0) {
       sinceYield = 0;
       await yieldTurn();
     }

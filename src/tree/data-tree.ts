@@ -121,16 +121,6 @@ export class DataTree {
     return node;
   }
 
-  /**
-   * Every node with its path, in the order the nodes were created — which lists parents before their children (a
-   * node is created after its parent, and a parent outlives its children). Walking the tree this way needs no
-   * lookup per node (a fuzzy snapshot does). Like any Map iteration, it may be continued after the tree changed:
-   * it skips nodes deleted meanwhile and reaches nodes created meanwhile.
-   */
-  nodesInCreationOrder(): IterableIterator<[string, ZNode]> {
-    return this.nodes.entries();
-  }
-
   get nodeCount(): number {
     return this.nodes.size;
   }

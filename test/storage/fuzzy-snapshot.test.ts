@@ -89,3 +89,20 @@ it("snapshots taken while clients write rebuild, with the log, exactly the live 
     expect([...result.sessions.keys()].sort()).toEqual(liveSessions);
   }
 }, 60_000);
+
+it("writes the nodes in pre-order, as Apache's DataTree.serializeNode: a node's subtree before its next sibling", async () => {
+  const { serializeTree } = await import("../../src/storage/fuzzy-snapshot.ts");
+  const { decodeSnapshot } = await import("../../src/storage/snapshot-format.ts");
+  const tree = new DataTree({ extendedTypesEnabled: false });
+  const acl = [{ perms: 31, id: { scheme: "world", id: "anyone" } }];
+  let zxid = 0n;
+  // Created in the order /a, /b, /a/x: creation order would put /b before /a/x, pre-order does not.
+  for (const [path, parentCVersion] of [["/a", 0], ["/b", 1], ["/a/x", 0]] as const) {
+    zxid++;
+    tree.processTxn({ sessionId: 1n, cxid: Number(zxid), zxid, timeMs: 0n, type: "create" }, { kind: "create", path, data: null, acl, ephemeral: false, parentCVersion });
+  }
+  const serialized = await serializeTree(tree, [], () => null, { nodesPerTurn: Infinity });
+  const paths = decodeSnapshot(Buffer.concat(serialized.pieces)).nodes.map((n) => n.path);
+  expect(paths.indexOf("/a/x")).toBe(paths.indexOf("/a") + 1);
+  expect(paths.indexOf("/b")).toBeGreaterThan(paths.indexOf("/a/x"));
+});
