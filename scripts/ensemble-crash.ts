@@ -29,6 +29,8 @@ async function main(): Promise<number> {
       ensemble,
       seed,
       durationMs: seconds * 1000,
+      // About one kill (and restart) every five seconds, which is what a restart takes with tsx's start-up.
+      kills: Math.max(1, Math.floor(seconds / 5)),
       clients,
       keys: ["/k0", "/k1", "/k2"],
       killEveryMs: 2_000,

@@ -14,7 +14,10 @@ import type { Operation, ZnodeCall, ZnodeError } from "../../src/sim/linearizabi
 export interface WorkloadOptions {
   readonly ensemble: Ensemble;
   readonly seed: number;
+  /** Clients run at least this long, and until the nemesis has made all its kills. */
   readonly durationMs: number;
+  /** How many members the nemesis kills (one at a time, each restarted before the next). */
+  readonly kills: number;
   readonly clients: number;
   readonly keys: readonly string[];
   /** Time between two kills (ms); each killed member is restarted after `downMs`. */
@@ -54,7 +57,8 @@ export async function runKill9Workload(options: WorkloadOptions): Promise<Worklo
   const counts = { ok: 0, failed: 0, unknown: 0 };
   const start = performance.now();
   const now = () => performance.now() - start;
-  const deadline = options.durationMs;
+  let nemesisDone = false;
+  const running = () => !nemesisDone || now() < options.durationMs;
   let nextClientId = 0;
 
   const setup = createClient(ensemble.connectString, { sessionTimeoutMs });
@@ -69,7 +73,7 @@ export async function runKill9Workload(options: WorkloadOptions): Promise<Worklo
     let clientId = nextClientId++;
     let lastVersion = new Map<string, number>();
     let n = 0;
-    while (now() < deadline) {
+    while (running()) {
       if (client === null) {
         client = createClient(ensemble.connectString, { sessionTimeoutMs });
         try {
@@ -138,7 +142,7 @@ export async function runKill9Workload(options: WorkloadOptions): Promise<Worklo
   }
 
   async function nemesis(): Promise<void> {
-    while (now() + options.killEveryMs + options.downMs < deadline) {
+    for (let k = 0; k < options.kills; k++) {
       await new Promise((resolve) => setTimeout(resolve, options.killEveryMs));
       const leader = await ensemble.leader().catch(() => null);
       const ids = ensemble.members.map((m) => m.id);
@@ -152,7 +156,10 @@ export async function runKill9Workload(options: WorkloadOptions): Promise<Worklo
     }
   }
 
-  await Promise.all([nemesis(), ...Array.from({ length: options.clients }, (_, slot) => clientLoop(slot))]);
+  const chaos = nemesis().finally(() => {
+    nemesisDone = true;
+  });
+  await Promise.all([chaos, ...Array.from({ length: options.clients }, (_, slot) => clientLoop(slot))]);
 
   // The final word: every member's view of every key after a sync, once all are back.
   await ensemble.leader();
