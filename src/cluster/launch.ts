@@ -217,12 +217,39 @@ export async function checkPortsFree(members: readonly MemberSpec[]): Promise<vo
   }
 }
 
-/** A port nobody listens on right now: bind 127.0.0.1:0 and ask the kernel which port it picked. */
-export function freePort(): Promise<number> {
+/**
+ * Ports for test and benchmark ensembles come from below Linux's ephemeral range (32768–60999 by default): a port
+ * the kernel hands out for any outgoing connection or `listen(0)` on this machine can then never be one we chose
+ * between choosing it and the member binding it.
+ */
+const quietPortMin = 20_000;
+const quietPortMax = 32_000;
+const quietPortTries = 50;
+
+/**
+ * A port nobody listens on right now: a random one below the ephemeral range that binds on 127.0.0.1, or, if
+ * none does after a few tries, whatever the kernel picks for port 0.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < quietPortTries; i++) {
+    const port = quietPortMin + Math.floor(Math.random() * (quietPortMax - quietPortMin));
+    if (await canBind(port)) return port;
+  }
+  return bindAndRelease(0);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return bindAndRelease(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function bindAndRelease(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, clusterHost, () => {
+    server.listen(port, clusterHost, () => {
       const address = server.address();
       server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
     });

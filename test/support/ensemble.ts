@@ -3,24 +3,12 @@
  * dataDir, zoo.cfg and myid file, started and stopped like `npm run server -- zoo.cfg` would.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadZooCfg } from "../../src/config/index.ts";
 import { QuorumMember, type MemberOptions } from "../../src/ensemble/member.ts";
 import { silentLogger } from "../../src/server/index.ts";
-
-/** A port the OS just gave out and took back: free unless someone races us for it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../../src/cluster/launch.ts";
 
 export interface TestEnsembleOptions {
   readonly participants?: number;
@@ -53,7 +41,17 @@ export async function startTestEnsemble(options: TestEnsembleOptions = {}): Prom
   const ids = Array.from({ length: participants + observers }, (_, i) => i + 1);
   const dir = await mkdtemp(join(tmpdir(), "zkbook-ensemble-"));
   const ports = new Map<number, { client: number; quorum: number; election: number }>();
-  for (const id of ids) ports.set(id, { client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const taken = new Set<number>();
+  const fresh = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort(); // free now, but not yet ours: never hand the same one out twice
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  for (const id of ids) ports.set(id, { client: await fresh(), quorum: await fresh(), election: await fresh() });
   const serverLines = ids.map((id) => {
     const p = ports.get(id)!;
     return `server.${id}=127.0.0.1:${p.quorum}:${p.election}${id > participants ? ":observer" : ""}`;
