@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { DataTree } from "../tree/data-tree.ts";
 import type { LogEntry as ZabLogEntry, PersistOp } from "../quorum/index.ts";
 import { hexZxid } from "../quorum/index.ts";
-import { DiskSnapshotStore, DiskTxnLog, FileDisk, decodeSnapshot, hasSnapshotTrailer, serializeTree, type Disk, type SessionEntry, type StorageLogger } from "../storage/index.ts";
+import { DiskSnapshotStore, DiskTxnLog, FileDisk, decodeSnapshot, purge, hasSnapshotTrailer, serializeTree, type Disk, type SessionEntry, type StorageLogger } from "../storage/index.ts";
 import type { MemberTypes } from "./types.ts";
 
 /** The directory Apache keeps its files in, under dataDir and dataLogDir. */
@@ -26,6 +26,9 @@ export interface MemberStoreSettings {
   readonly dataLogDir: string;
   readonly preAllocSizeKb: number;
   readonly fsyncWarningThresholdMs: number;
+  /** autopurge.snapRetainCount and autopurge.purgeInterval (hours; 0 = never), as for a standalone server. */
+  readonly autopurgeSnapRetainCount: number;
+  readonly autopurgePurgeIntervalHours: number;
 }
 
 /** What a member finds on its disk at start-up. */
@@ -213,7 +216,28 @@ export class MemberStore {
     return Buffer.concat(serialized.pieces);
   }
 
+  /**
+   * autopurge (Apache DatadirCleanupManager): keep the newest snapRetainCount snapshots and the logs they need,
+   * first right away, then every purgeInterval hours. Queued between persists, like a snapshot.
+   */
+  startAutopurge(): void {
+    const { autopurgePurgeIntervalHours: hours, autopurgeSnapRetainCount: count } = this.settings;
+    if (hours <= 0) return;
+    const run = () => {
+      this.tail = this.tail.then(async () => {
+        const report = await purge(this.snapDisk, this.logDisk, count, (location, file) => this.logger.info(`Removing file: ${location}/${file.name}`));
+        this.logger.info(`Purge task completed: ${report.removed.length} files removed.`);
+      }).catch((error: Error) => this.logger.warn(`Error occurred while purging: ${error.message}`));
+    };
+    this.purgeTimer = setInterval(run, hours * 3_600_000);
+    this.purgeTimer.unref();
+    run();
+  }
+
+  private purgeTimer: NodeJS.Timeout | null = null;
+
   async close(): Promise<void> {
+    if (this.purgeTimer !== null) clearInterval(this.purgeTimer);
     await this.tail;
     await this.log.close();
   }

@@ -30,6 +30,15 @@ import type { MemberTypes, SessionTouch } from "./types.ts";
 
 const realClock: Clock = { nowMs: () => Math.floor(performance.now()), wallMs: () => Date.now() };
 
+/**
+ * SyncRequestProcessor: a snapshot after snapCount/2 + a random share of the other half txns, so that the members
+ * of an ensemble do not all snapshot at the same moment.
+ */
+function nextSnapshotAfter(snapCount: number): number {
+  const half = Math.floor(snapCount / 2);
+  return half + Math.floor(Math.random() * half) + 1;
+}
+
 export interface MemberOptions {
   readonly logger: Logger;
   /** The disk failed: acknowledging writes that may be lost would be worse than stopping (Apache exits). */
@@ -67,6 +76,7 @@ export class QuorumMember {
   private wakeAtMs = Number.POSITIVE_INFINITY;
   private readonly serverTimers: NodeJS.Timeout[] = [];
   private deliveredSinceSnapshot = 0;
+  private snapshotAfter: number;
   private proposalSizes: ProposalSizes = { last: -1, min: -1, max: -1 };
 
   private constructor(
@@ -76,6 +86,7 @@ export class QuorumMember {
     private readonly options: MemberOptions,
   ) {
     const now = this.clock.nowMs();
+    this.snapshotAfter = nextSnapshotAfter(config.snapCount);
     this.tree = recovered.tree;
     this.sessions = this.sessionTrackerWith(recovered.sessions, now);
     this.peer = new QuorumPeer<MemberTypes>(peerOptionsFromConfig(config), {
@@ -102,6 +113,7 @@ export class QuorumMember {
     const recovered = await store.recover();
     const member = new QuorumMember(config, store, recovered, options);
     await member.open();
+    store.startAutopurge();
     return member;
   }
 
@@ -289,8 +301,9 @@ export class QuorumMember {
     } else {
       applyCommittedTxn(this.tree, this.sessions, header, txn, this.clock.nowMs());
     }
-    if (++this.deliveredSinceSnapshot >= this.config.snapCount) {
+    if (++this.deliveredSinceSnapshot >= this.snapshotAfter) {
       this.deliveredSinceSnapshot = 0;
+      this.snapshotAfter = nextSnapshotAfter(this.config.snapCount);
       // Queued behind the persists so far: the log rolls where the snapshot begins.
       this.store.snapshotOf(this.tree, this.sessionEntries()).catch((error: Error) => this.options.onFatal(error));
     }

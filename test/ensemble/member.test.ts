@@ -3,6 +3,8 @@
  * catching up with DIFF and SNAP, sessions owned by the leader, client failover, sync, observers, leaderServes.
  * (The simulator tests in test/sim check the same cores over thousands of seeds; these check the runtime.)
  */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ZooKeeperClient } from "../../src/client/index.ts";
 import { fourLetterWord } from "../interop/harness/fourLetter.ts";
@@ -176,6 +178,24 @@ describe("failures", () => {
 });
 
 describe("observers and options", () => {
+  it("snapshots every snapCount txns and autopurge keeps the newest snapRetainCount of them", async () => {
+    ensemble = await startTestEnsemble({ extraConfig: ["snapCount=10", "autopurge.snapRetainCount=3", "autopurge.purgeInterval=1"] });
+    const leader = await ensemble.waitForQuorum();
+    const client = await clientOf([portOf(ensemble, leader)]);
+    for (let i = 0; i < 60; i++) await client.create(`/snap${i}`, null);
+    const follower = ensemble.ids.find((id) => id !== leader)!;
+    const versionDir = join(ensemble.dir, String(follower), "version-2");
+    const snapshots = async () => (await readdir(versionDir)).filter((f) => f.startsWith("snapshot."));
+    await waitFor("the follower's snapshots", async () => ((await snapshots()).length >= 5 ? true : undefined));
+    await ensemble.stop(follower);
+    await ensemble.start(follower); // autopurge runs once at start, then every purgeInterval hours
+    await waitFor("autopurge", async () => ((await snapshots()).length === 3 ? true : undefined));
+    await ensemble.waitForQuorum();
+    const onFollower = await clientOf([portOf(ensemble, follower)]);
+    await onFollower.sync("/");
+    expect(await onFollower.exists("/snap59")).not.toBeNull();
+  });
+
   it("an observer serves reads and forwards writes but never votes: srvr says observer", async () => {
     ensemble = await startTestEnsemble({ participants: 3, observers: 1 });
     await ensemble.waitForQuorum();
