@@ -178,14 +178,15 @@ export class QuorumMember {
       sizes.min = sizes.min < 0 ? bytes : Math.min(sizes.min, bytes);
       sizes.max = Math.max(sizes.max, bytes);
       this.awaitingCommit.set(header.zxid, done);
-      this.step((p, t) => p.propose(header.zxid, { header, txn }, t));
+      if (this.stopped) return;
+      const ready = this.peer.propose(header.zxid, { header, txn }, this.clock.nowMs());
+      this.carry(this.sendProposalNow(header.zxid, ready));
     },
   };
 
   // ---------------------------------------------------------------- the pump
 
   private carry(ready: Ready<MemberTypes>): void {
-    if (ready.persist.length > 0 && this.peer.role.kind === "leading") ready = this.sendProposalsNow(ready);
     for (const sid of ready.close) this.countQueued(sid, 1);
     for (const { to } of ready.send) this.countQueued(to, 1);
     this.queue.push(ready);
@@ -221,17 +222,20 @@ export class QuorumMember {
   }
 
   /**
-   * Leader: a PROPOSAL leaves before the leader's own fsync of it, as in Apache (Leader.propose sends while
-   * SyncRequestProcessor logs), so the leader's and the followers' fsyncs overlap. Safe: the leader counts its
-   * own ACK only once its persist is done (every COMMIT and delivery waits behind it), and a follower that logged
-   * a txn the leader then lost holds an uncommitted txn, which Zab allows. Only to a learner with nothing of
-   * an earlier Ready still queued for it, so that each connection stays FIFO (a learner being synchronized gets
-   * its DIFF/NEWLEADER first).
+   * Leader, for the Ready of `propose` only: the new PROPOSAL leaves before the leader's own fsync of it, as in
+   * Apache (Leader.propose sends while SyncRequestProcessor logs), so the leader's and the followers' fsyncs
+   * overlap. Safe: the leader counts its own ACK only once its persist is done (every COMMIT and delivery waits
+   * behind it), and a follower that logged a txn the leader then lost holds an uncommitted txn, which Zab allows.
+   * Only to a learner with nothing of an earlier Ready still queued for it, so that each connection stays FIFO.
+   * (Never a synchronization's PROPOSALs: they must follow their DIFF — sending those early made a learner see a
+   * PROPOSAL before its DIFF and drop out of every election round; found by npm run ensemble-crash.)
    */
-  private sendProposalsNow(ready: Ready<MemberTypes>): Ready<MemberTypes> {
+  private sendProposalNow(zxid: bigint, ready: Ready<MemberTypes>): Ready<MemberTypes> {
     const later: Ready<MemberTypes>["send"] = [];
     for (const item of ready.send) {
-      if (item.packet.kind === "PROPOSAL" && (this.queuedFor.get(item.to) ?? 0) === 0) this.transport.send(item.to, item.packet);
+      // Only this proposal, from the step that proposed it: a synchronization's PROPOSALs must follow its DIFF.
+      const early = item.packet.kind === "PROPOSAL" && item.packet.zxid === zxid && (this.queuedFor.get(item.to) ?? 0) === 0;
+      if (early) this.transport.send(item.to, item.packet);
       else later.push(item);
     }
     return later.length === ready.send.length ? ready : { ...ready, send: later };
