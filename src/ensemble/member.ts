@@ -252,8 +252,6 @@ export class QuorumMember {
 
   /** Everything of one Ready after its persist, in the contract's order. */
   private async carryOut(ready: Ready<MemberTypes>): Promise<void> {
-    for (const sid of ready.close) this.countQueued(sid, -1);
-    for (const { to } of ready.send) this.countQueued(to, -1);
     for (const delivery of ready.deliver) {
       if (delivery.kind === "install") this.install(delivery.zxid, delivery.snapshot);
       else this.deliver(delivery.entry.txn.header, delivery.entry.txn.txn);
@@ -277,6 +275,10 @@ export class QuorumMember {
         this.transport.send(to, packet);
       }
     }
+    // Only now are this Ready's packets on their connections (a SNAP waited for the state's encoding above): a
+    // proposal may go ahead of the queue to these servers from here on.
+    for (const sid of ready.close) this.countQueued(sid, -1);
+    for (const { to } of ready.send) this.countQueued(to, -1);
     for (const { to, notification } of ready.notify) this.transport.notify(to, notification);
     for (const { request } of ready.requests) {
       if (this.zk !== null) this.zk.submitForwarded(request.request);
