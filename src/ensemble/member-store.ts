@@ -13,10 +13,9 @@ import { DataTree } from "../tree/data-tree.ts";
 import type { LogEntry as ZabLogEntry, PersistOp } from "../quorum/index.ts";
 import { hexZxid } from "../quorum/index.ts";
 import { DiskSnapshotStore, DiskTxnLog, FileDisk, decodeSnapshot, purge, hasSnapshotTrailer, serializeTree, type Disk, type SessionEntry, type StorageLogger } from "../storage/index.ts";
+import { versionDirName } from "../storage/limits.ts";
 import type { MemberTypes } from "./types.ts";
 
-/** The directory Apache keeps its files in, under dataDir and dataLogDir. */
-const versionDirName = "version-2";
 /** QuorumPeer.CURRENT_EPOCH_FILENAME / ACCEPTED_EPOCH_FILENAME, next to the snapshots. */
 export const currentEpochFileName = "currentEpoch";
 export const acceptedEpochFileName = "acceptedEpoch";

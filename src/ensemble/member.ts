@@ -15,11 +15,10 @@
  * the commit is delivered. On a follower or observer the ZooKeeperServer forwards them (peer.submit) and applies
  * what the leader commits (notes ch. 9, "Zab"; Apache Leader/FollowerZooKeeperServer).
  */
-import { performance } from "node:perf_hooks";
 import type { ZooConfig } from "../config/index.ts";
 import { QuorumPeer, peerOptionsFromConfig, type QuorumPacket, type Ready, type RoleKind } from "../quorum/index.ts";
-import { ZooKeeperServer, applyCommittedTxn, type Clock, type Logger, type ProposalSizes, type QuorumRole, type TxnSink } from "../server/server.ts";
-import { openClientPort, serverOptionsFrom, type ClientPort } from "../server/listener.ts";
+import { ZooKeeperServer, applyCommittedTxn, type Logger, type ProposalSizes, type QuorumRole, type TxnSink } from "../server/server.ts";
+import { openClientPort, realClock, serverOptionsFrom, type ClientPort } from "../server/listener.ts";
 import { SessionTracker } from "../server/sessions.ts";
 import { decodeSnapshot, encodeTxnEntry, type SessionEntry } from "../storage/index.ts";
 import type { DataTree } from "../tree/data-tree.ts";
@@ -27,8 +26,6 @@ import type { Txn, TxnHeader } from "../tree/txn.ts";
 import { MemberStore } from "./member-store.ts";
 import { QuorumTransport } from "./transport.ts";
 import type { MemberTypes, SessionTouch } from "./types.ts";
-
-const realClock: Clock = { nowMs: () => Math.floor(performance.now()), wallMs: () => Date.now() };
 
 /**
  * SyncRequestProcessor: a snapshot after snapCount/2 + a random share of the other half txns, so that the members
