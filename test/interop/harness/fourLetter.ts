@@ -4,22 +4,14 @@
 //
 // Apache 3.5+ only answers words listed in 4lw.commands.whitelist (default: just srvr); a word
 // that is not allowed gets "<word> is not executed because it is not in the whitelist."
+//
+// The one client for them is src/cluster's (npm run cluster asks members with it); tests wait longer by
+// default, for a JVM that is still warming up.
 
-import { connect } from "node:net";
+import { fourLetterWord as askFourLetterWord } from "../../../src/cluster/srvr.ts";
 
-export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 5_000): Promise<string> {
-  if (word.length !== 4) throw new Error(`four letter word must have 4 letters, got ${JSON.stringify(word)}`);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    const chunks: Buffer[] = [];
-    socket.setTimeout(timeoutMs, () => {
-      socket.destroy(new Error(`four letter word '${word}' to ${host}:${port}: no answer within ${timeoutMs} ms`));
-    });
-    socket.once("connect", () => socket.write(word));
-    socket.on("data", (b) => chunks.push(b));
-    socket.once("error", reject);
-    socket.once("close", (hadError) => {
-      if (!hadError) resolve(Buffer.concat(chunks).toString("utf8"));
-    });
-  });
+export const testFourLetterWordTimeoutMs = 5_000;
+
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs = testFourLetterWordTimeoutMs): Promise<string> {
+  return askFourLetterWord(host, port, word, timeoutMs);
 }
