@@ -23,7 +23,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { apacheJvmFlagsDefault, apacheMissing, MemberModeUnavailableError, startEnsemble, type Ensemble } from "../src/cluster/index.ts";
 import { createClient } from "../src/client/index.ts";
-import { Budget, Latencies, percentile, requests, Session, type RunOptions, type Template, type Workload } from "./load.ts";
+import { percentile, requests, runSpread as runSpreadOver, Session, type RunOptions, type Template, type Workload } from "./load.ts";
 
 type Side = "ours" | "apache";
 const sides: readonly Side[] = ["ours", "apache"];
@@ -93,28 +93,17 @@ interface Figures {
   readonly firstError?: string;
 }
 
-/** Like load.ts's run(), but session i goes to server i mod 3: the load is spread over the ensemble. */
+/** The workload with session i on server i mod 3 (load.ts's runSpread), as throughput and latency figures. */
 async function runSpread(ensemble: Ensemble, workload: Workload, options: RunOptions): Promise<Figures> {
-  const sessions = await Promise.all(
-    Array.from({ length: options.connections }, (_, i) => Session.open("127.0.0.1", ensemble.members[i % ensemble.members.length]!.clientPort)),
-  );
-  try {
-    const budget = new Budget(options.maxOps, options.seconds);
-    const latencies = new Latencies(options.maxOps);
-    const started = performance.now();
-    await Promise.all(sessions.map((s, i) => s.drive(workload, i, options.depth, budget, latencies)));
-    const elapsedMs = performance.now() - started;
-    const sorted = latencies.sorted();
-    return {
-      opsPerSec: latencies.count / (elapsedMs / 1000),
-      p50Us: percentile(sorted, 0.5),
-      p99Us: percentile(sorted, 0.99),
-      errors: budget.errors,
-      firstError: budget.firstError,
-    };
-  } finally {
-    for (const s of sessions) s.close();
-  }
+  const servers = ensemble.members.map((m) => ({ host: "127.0.0.1", port: m.clientPort }));
+  const result = await runSpreadOver(servers, workload, options);
+  return {
+    opsPerSec: result.ops / (result.elapsedMs / 1000),
+    p50Us: percentile(result.latenciesUs, 0.5),
+    p99Us: percentile(result.latenciesUs, 0.99),
+    errors: result.errors,
+    firstError: result.firstError,
+  };
 }
 
 interface Plan {

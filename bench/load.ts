@@ -246,8 +246,15 @@ export class Latencies {
 }
 
 /** Opens `connections` sessions, drives `workload` on all of them at once, closes them. */
-export async function run(host: string, port: number, workload: Workload, options: RunOptions): Promise<RunResult> {
-  const sessions = await Promise.all(Array.from({ length: options.connections }, () => Session.open(host, port)));
+export function run(host: string, port: number, workload: Workload, options: RunOptions): Promise<RunResult> {
+  return runSpread([{ host, port }], workload, options);
+}
+
+/** Like `run`, but session i goes to server i mod n: the load is spread over an ensemble's servers. */
+export async function runSpread(servers: readonly { host: string; port: number }[], workload: Workload, options: RunOptions): Promise<RunResult> {
+  const sessions = await Promise.all(
+    Array.from({ length: options.connections }, (_, i) => Session.open(servers[i % servers.length]!.host, servers[i % servers.length]!.port)),
+  );
   try {
     const budget = new Budget(options.maxOps, options.seconds);
     const latencies = new Latencies(options.maxOps);
