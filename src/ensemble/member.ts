@@ -18,7 +18,7 @@
 import type { ZooConfig } from "../config/index.ts";
 import { QuorumPeer, peerOptionsFromConfig, type QuorumPacket, type Ready, type RoleKind } from "../quorum/index.ts";
 import { ZooKeeperServer, applyCommittedTxn, type Logger, type ProposalSizes, type QuorumRole, type TxnSink } from "../server/server.ts";
-import { openClientPort, realClock, serverOptionsFrom, type ClientPort } from "../server/listener.ts";
+import { openClientPort, realClock, serverOptionsFrom, startServerTimers, type ClientPort } from "../server/listener.ts";
 import { SessionTracker } from "../server/sessions.ts";
 import { decodeSnapshot, encodeTxnEntry, type SessionEntry } from "../storage/index.ts";
 import type { DataTree } from "../tree/data-tree.ts";
@@ -71,7 +71,7 @@ export class QuorumMember {
   private nextSyncToken = 1;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAtMs = Number.POSITIVE_INFINITY;
-  private readonly serverTimers: NodeJS.Timeout[] = [];
+  private stopServerTimers: () => void = () => {};
   private deliveredSinceSnapshot = 0;
   private snapshotAfter: number;
   private proposalSizes: ProposalSizes = { last: -1, min: -1, max: -1 };
@@ -119,9 +119,7 @@ export class QuorumMember {
     this.clientPort = await openClientPort(config, options.logger, () => this.clientFacingServer());
     await this.transport.start();
     // Session expiry and the container manager run on the leader only (ZooKeeperServer checks its role).
-    const expiry = setInterval(() => this.zk?.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
-    const containers = setInterval(() => this.zk?.checkContainers(), config.containerCheckIntervalMs);
-    this.serverTimers.push(expiry, containers);
+    this.stopServerTimers = startServerTimers(config, () => this.zk);
     this.step((p, t) => p.start(t));
   }
 
@@ -428,7 +426,7 @@ export class QuorumMember {
     if (this.stopped) return;
     this.stopped = true;
     if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
-    for (const timer of this.serverTimers) clearInterval(timer);
+    this.stopServerTimers();
     await this.clientPort?.close();
     this.zk?.closeAll();
     await this.transport.stop();

@@ -184,18 +184,29 @@ function answerWhileNotServing(socket: net.Socket): void {
 /** ZooKeeperServer not running: what four-letter words answer (Apache CommandExecutor / NIOServerCnxn). */
 export const notServingMessage = "This ZooKeeper instance is not currently serving requests";
 
+/**
+ * The time-driven work of whichever server serves now: session expiry every half tick (ExpiryQueue buckets are
+ * tickTime wide) and the container manager. (In an ensemble the server itself does either only on the leader.)
+ * Returns the function that stops both.
+ */
+export function startServerTimers(config: ZooConfig, current: () => ZooKeeperServer | null): () => void {
+  const expiryTimer = setInterval(() => current()?.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
+  const containerTimer = setInterval(() => current()?.checkContainers(), config.containerCheckIntervalMs);
+  expiryTimer.unref();
+  containerTimer.unref();
+  return () => {
+    clearInterval(expiryTimer);
+    clearInterval(containerTimer);
+  };
+}
+
 export async function startStandaloneServer(config: ZooConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? realClock;
   const zk = new ZooKeeperServer({ ...serverOptionsFrom(config, clock, logger, options.txnSink), ...options.overrides });
   await options.beforeListen?.(zk);
   const clientPort = await openClientPort(config, logger, () => zk);
-
-  // Session expiry is checked every tick (ExpiryQueue buckets are tickTime wide).
-  const expiryTimer = setInterval(() => zk.tick(), Math.max(1, Math.floor(config.tickTimeMs / 2)));
-  const containerTimer = setInterval(() => zk.checkContainers(), config.containerCheckIntervalMs);
-  expiryTimer.unref();
-  containerTimer.unref();
+  const stopTimers = startServerTimers(config, () => zk);
 
   return {
     host: clientPort.host,
@@ -203,8 +214,7 @@ export async function startStandaloneServer(config: ZooConfig, options: StartOpt
     connectString: `${clientPort.host}:${clientPort.port}`,
     zk,
     async close() {
-      clearInterval(expiryTimer);
-      clearInterval(containerTimer);
+      stopTimers();
       await clientPort.close();
       zk.closeAll();
     },
