@@ -199,6 +199,8 @@ export class ZooKeeperServer {
   /** What `mntr` reports beyond ServerStats. */
   readonly metrics = new ServerMetrics();
   private readonly preparer: Preparer;
+  /** A follower's or observer's role (writes go to the leader); null on a leader or a standalone server. */
+  private readonly learnerRole: Extract<QuorumRole, { mode: "follower" | "observer" }> | null;
   private readonly acl: AclFunctions;
   private readonly sessionConnections = new Map<bigint, ClientConnection>();
   private readonly fifo: Pending[] = [];
@@ -209,6 +211,8 @@ export class ZooKeeperServer {
   private containerMinuteStartMs = 0;
 
   constructor(readonly options: ServerOptions) {
+    const quorum = options.quorum;
+    this.learnerRole = quorum !== undefined && quorum.mode !== "leader" ? quorum : null;
     this.watches = options.watchManager ?? new WatchManager();
     this.acl = { ...referenceAclFunctions, ...options.acl };
     this.tree = options.tree ?? new DataTree({ extendedTypesEnabled: options.extendedTypesEnabled, statView: options.statView });
@@ -446,7 +450,7 @@ export class ZooKeeperServer {
     }
     conn.outstanding++;
     // The body after the 8-byte RequestHeader, as the client sent it: what a follower forwards to the leader.
-    const forwardBody = this.options.quorum?.mode === "leader" || this.options.quorum === undefined ? undefined : body.subarray(requestHeaderBytes);
+    const forwardBody = this.learnerRole !== null ? body.subarray(requestHeaderBytes) : undefined;
     this.submit({ conn, xid: header.xid, sessionId: conn.sessionId, request: decoded, receivedAtMs: now, body: forwardBody, durable: false });
   }
 
@@ -503,9 +507,9 @@ export class ZooKeeperServer {
   private submit(pending: Pending): void {
     const { request } = pending;
     this.metrics.requestsQueued++;
-    const quorum = this.options.quorum;
-    if (quorum !== undefined && quorum.mode !== "leader" && request.op !== "check" && (isWriteOp(request.op) || request.op === "sync")) {
-      this.forward(pending, quorum);
+    const learner = this.learnerRole;
+    if (learner !== null && request.op !== "check" && (isWriteOp(request.op) || request.op === "sync")) {
+      this.forward(pending, learner);
     } else if (isWriteOp(request.op) && !(request.op === "check")) {
       const session = this.sessions.get(pending.sessionId);
       const zxid = this.nextZxid();
@@ -878,7 +882,7 @@ export class ZooKeeperServer {
   tick(): void {
     // In an ensemble only the leader expires sessions (it hears every server's touches); the others learn of an
     // expiry from its closeSession txn.
-    if (this.options.quorum !== undefined && this.options.quorum.mode !== "leader") return;
+    if (this.learnerRole !== null) return;
     const now = this.options.clock.nowMs();
     for (const sessionId of this.sessions.expire(now)) {
       const timeout = this.sessions.get(sessionId)?.timeoutMs;
@@ -893,7 +897,7 @@ export class ZooKeeperServer {
    */
   checkContainers(): void {
     // Apache runs the ContainerManager on the leader only: its deletions are txns like any other write.
-    if (this.options.quorum !== undefined && this.options.quorum.mode !== "leader") return;
+    if (this.learnerRole !== null) return;
     const now = this.options.clock.nowMs();
     if (now - this.containerMinuteStartMs >= 60_000) {
       this.containerMinuteStartMs = now;
