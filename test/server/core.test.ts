@@ -11,6 +11,7 @@ import {
   GetDataResponse,
   MultiHeader,
   PathResponse,
+  SetWatches2,
   Stat,
   StatResponse,
   errorCodes,
@@ -376,6 +377,109 @@ describe("setWatches (re-arming after a reconnect)", () => {
     c.call(opCodes.setData, body.setData("/same", "y"));
     c.call(opCodes.create, body.create("/same/kid"));
     expect(server.watches.contains("/same", c.conn, 3)).toBe(false);
+  });
+});
+
+describe("setWatches2 (opcode 105: a Java client's re-registration when it has persistent watches)", () => {
+  it("applies setWatches' relative-zxid rules before its reply, and re-arms persistent and recursive watches without firing them", () => {
+    // Apache DataTree.setWatches: data/exist/child lists follow the relZxid rules (reference §3); the persistent and
+    // persistent-recursive lists are only added back, whatever changed while the client was away.
+    const { server } = makeServer();
+    const c = connected(server);
+    for (const path of ["/same", "/changed", "/gone", "/p", "/per", "/rec", "/edge"]) c.call(opCodes.create, body.create(path));
+    // /edge was made by the txn at relZxid itself: mzxid = pzxid = rel is not newer, so its watches are re-armed.
+    const rel = server.lastZxid;
+    c.call(opCodes.setData, body.setData("/changed", "x"));
+    c.call(opCodes.delete, body.delete("/gone"));
+    c.call(opCodes.create, body.create("/born"));
+    c.call(opCodes.create, body.create("/p/kid"));
+    c.call(opCodes.setData, body.setData("/per", "missed")); // a persistent watch does not report what it missed
+    c.call(opCodes.create, body.create("/rec/missed"));
+    const replies = c.request(
+      opCodes.setWatches2,
+      (w) =>
+        SetWatches2.write(w, {
+          relativeZxid: rel,
+          dataWatches: ["/same", "/changed", "/gone", "/edge"],
+          existWatches: ["/born", "/unborn"],
+          childWatches: ["/p", "/same", "/edge"],
+          persistentWatches: ["/per"],
+          persistentRecursiveWatches: ["/rec"],
+        }),
+      -8,
+    );
+    expect(replies.map((r) => r.header.xid)).toEqual([-1, -1, -1, -1, -8]);
+    expect(replies.slice(0, 4).map((r) => [r.event!.type, r.event!.path])).toEqual([
+      [3, "/changed"],
+      [2, "/gone"],
+      [1, "/born"],
+      [4, "/p"],
+    ]);
+    expect(replies[4]!.header).toEqual({ xid: -8, zxid: server.lastZxid, err: 0 });
+    const eventsOf = (type: number, b: Parameters<FakeClient["request"]>[1]) =>
+      c.request(type, b).flatMap((r) => (r.event === undefined ? [] : [[r.event.type, r.event.path]]));
+    // Re-armed one-time watches fire on the next change; the persistent ones keep firing.
+    expect(eventsOf(opCodes.create, body.create("/unborn"))).toEqual([[1, "/unborn"]]);
+    expect(eventsOf(opCodes.setData, body.setData("/same", "y"))).toEqual([[3, "/same"]]);
+    expect(eventsOf(opCodes.create, body.create("/same/kid"))).toEqual([[4, "/same"]]);
+    expect(eventsOf(opCodes.create, body.create("/edge/kid"))).toEqual([[4, "/edge"]]);
+    expect(eventsOf(opCodes.setData, body.setData("/edge", "e"))).toEqual([[3, "/edge"]]);
+    expect(eventsOf(opCodes.setData, body.setData("/per", "1"))).toEqual([[3, "/per"]]);
+    expect(eventsOf(opCodes.setData, body.setData("/per", "2"))).toEqual([[3, "/per"]]);
+    expect(eventsOf(opCodes.create, body.create("/rec/missed/deep"))).toEqual([[1, "/rec/missed/deep"]]);
+    expect(eventsOf(opCodes.setData, body.setData("/rec/missed", "z"))).toEqual([[3, "/rec/missed"]]);
+  });
+});
+
+describe("sync (SyncRequest → {path})", () => {
+  it("answers with its path, behind every write received before it (the same FIFO)", () => {
+    // Standalone, a sync has nothing to wait for but the session's own earlier requests (FinalRequestProcessor
+    // answers it with a SyncResponse carrying the path).
+    const sink = new HeldSink();
+    const { server } = makeServer({ txnSink: sink });
+    const c = connected(server);
+    sink.holding = true;
+    c.send(Buffer.concat([requestFrame(10, opCodes.create, body.create("/w")), requestFrame(11, opCodes.sync, body.path("/w"))]));
+    expect(c.take()).toEqual([]);
+    sink.release();
+    const replies = c.takeReplies();
+    expect(replies.map((r) => [r.header.xid, r.header.err])).toEqual([
+      [10, 0],
+      [11, 0],
+    ]);
+    expect(replies[1]!.header.zxid).toBe(replies[0]!.header.zxid);
+    expect(PathResponse.read(replies[1]!.reader).path).toBe("/w");
+  });
+});
+
+describe("log lines: one readable line per important event", () => {
+  it("a session established, a session expired, a refused handshake and a closed bad connection each say who and why", () => {
+    const { server, clock, logger } = makeServer();
+    const c = connected(server, { timeOut: 4000 });
+    const id = c.sessionId.toString(16);
+    expect(logger.lines).toContainEqual(`INFO session 0x${id} established for client 127.0.0.1:40000, negotiated timeout 4000 ms`);
+    // lastZxidSeen ahead of the server: closed without a reply, and the log says why.
+    const ahead = new FakeClient(server);
+    ahead.send(connectFrame({ lastZxidSeen: server.lastZxid + 5n }));
+    expect(ahead.transport.closed).toBe(true);
+    expect(logger.lines.some((l) => l.includes("refusing session request") && l.includes(`our last zxid is 0x${server.lastZxid.toString(16)}`))).toBe(true);
+    // A wrong password.
+    const wrong = new FakeClient(server);
+    wrong.send(connectFrame({ sessionId: c.sessionId, passwd: Buffer.alloc(16, 7) }));
+    expect(logger.lines).toContainEqual(`INFO invalid session 0x${id} for client 127.0.0.1:40000, bad password`);
+    // An oversize frame closes its connection with the length and the limit.
+    const big = new FakeClient(server);
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(0xfffff + 1);
+    big.send(prefix);
+    expect(big.transport.closed).toBe(true);
+    expect(logger.lines.some((l) => l.includes("frame length 1048576 is outside 0..1048575 (jute.maxbuffer)"))).toBe(true);
+    // Expiry.
+    for (let i = 0; i < 8; i++) {
+      clock.advance(1000);
+      server.tick();
+    }
+    expect(logger.lines).toContainEqual(`INFO expiring session 0x${id}, timeout of 4000 ms exceeded`);
   });
 });
 
