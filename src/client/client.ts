@@ -17,8 +17,9 @@
  * is only called for its node's events and, once, when the session ends (Expired, Closed or AuthFailed, with
  * type "none"), after which it is forgotten.
  */
-import { createMode, createModes, type ACL, type ClientInfo, type CreateModeName, type Stat } from "../proto/index.ts";
+import type { ACL, ClientInfo, CreateModeName, Stat } from "../proto/index.ts";
 import { parseConnectString, shuffleHosts } from "./connect-string.ts";
+import { isSequentialMode, validateCreateMode } from "./create-mode.ts";
 import { ClientCore, type ConnectionState, type RequestOutcome, type SessionInfo, type WatchedEvent } from "./core.ts";
 import {
   AuthFailedError,
@@ -266,7 +267,8 @@ export class ZooKeeperClient {
 
   private createNode(path: string, data: NodeData | undefined, options: CreateOptions, withStat: boolean) {
     const mode = options.mode ?? "persistent";
-    validatePath(path, isSequential(mode));
+    validateCreateMode(path, mode, options.ttlMs);
+    validatePath(path, isSequentialMode(mode));
     return this.call(
       {
         op: "create",
@@ -345,7 +347,10 @@ export class ZooKeeperClient {
    * (e.g. NodeExistsError), whose `transaction` says which op it was and what each op reported.
    */
   async multi(ops: readonly TransactionOp[], options: CallOptions = {}): Promise<TransactionResult[]> {
-    for (const op of ops) validatePath(op.path, op.op === "create" && isSequential(op.mode));
+    for (const op of ops) {
+      if (op.op === "create") validateCreateMode(op.path, op.mode, op.ttlMs);
+      validatePath(op.path, op.op === "create" && isSequentialMode(op.mode));
+    }
     const results = await this.call({ op: "multi", ops }, options.timeoutMs);
     const failedOpIndex = results.findIndex((r) => r.op === "error" && r.code !== 0);
     if (failedOpIndex === -1) return results;
@@ -555,10 +560,6 @@ export class ZooKeeperClient {
       }
     }
   }
-}
-
-function isSequential(mode: CreateModeName): boolean {
-  return createMode(createModes[mode])?.sequential ?? false;
 }
 
 function watcherOf(options: WatchOptions): { watcher?: Watcher } {

@@ -22,6 +22,7 @@ export {
   type WatchStream,
 } from "./client.ts";
 export { Transaction } from "./transaction.ts";
+export { ttlMsMax } from "./create-mode.ts";
 export { acls, digestId, digestAcl } from "./acl.ts";
 export {
   type NodeData,

@@ -12,10 +12,8 @@
 import type { ACL } from "../proto/index.ts";
 import { perms } from "../proto/index.ts";
 import type { CreateModeName } from "../proto/index.ts";
-import type { WatchMode, WatcherTypeName } from "../client/index.ts";
+import { ttlMsMax, type WatchMode, type WatcherTypeName } from "../client/index.ts";
 
-/** Apache `EphemeralType.TTL.maxValue()`: a TTL must be in (0, 2^40 - 1] milliseconds. */
-export const ttlMsMax = 0xff_ffff_ffff;
 /** `deleteall` deletes this many nodes per multi unless `-b` says otherwise (DeleteAllCommand). */
 export const deleteAllBatchSizeDefault = 1000;
 

@@ -17,6 +17,7 @@ import {
   acls,
   digestAcl,
   errorForCode,
+  ttlMsMax,
   type ACL,
 } from "../../src/client/index.ts";
 import { connect, eventually, uniquePath, unconnected } from "./helpers.ts";
@@ -97,6 +98,30 @@ describeWithServer("client API against a live server", () => {
       expect(seq).toMatch(/-seq-\d{10}$/);
       await eventually(async () => (await client.exists(path)) === null, 10_000, "TTL expiry");
       expect(await client.exists(seq)).not.toBeNull();
+    });
+
+    it("checks mode and ttlMs before sending, as Apache's EphemeralType.validateTTL does", async () => {
+      const client = await connect(server.connectString);
+      const path = uniquePath("ttl-bad");
+      const refusal = (promise: Promise<unknown>) => promise.then(() => "created", (e: unknown) => e);
+      // A TTL mode without a ttl, or with one out of 1..2^40-1: the message names the mode and the value.
+      for (const ttlMs of [undefined, 0, -5, 1.5, ttlMsMax + 1]) {
+        const error = await refusal(client.create(path, "", { mode: "persistentWithTtl", ...(ttlMs === undefined ? {} : { ttlMs }) }));
+        expect(error).toBeInstanceOf(ClientUsageError);
+        expect((error as Error).message).toContain(`mode persistentWithTtl needs ttlMs, an integer in 1..${ttlMsMax}; got ${ttlMs}`);
+      }
+      // A ttl with a mode that has none is not silently dropped.
+      const dropped = await refusal(client.create(path, "", { mode: "persistent", ttlMs: 1000 }));
+      expect(dropped).toBeInstanceOf(ClientUsageError);
+      expect((dropped as Error).message).toContain("ttlMs is only for the modes persistentWithTtl and persistentSequentialWithTtl, not persistent");
+      const unknownMode = await refusal(client.create(path, "", { mode: "ephemeralish" as never }));
+      expect((unknownMode as Error).message).toContain('unknown mode "ephemeralish"');
+      // Inside a transaction too; nothing was created by any of these.
+      const inMulti = await refusal(client.transaction().create(path, "", { mode: "persistentSequentialWithTtl" }).commit());
+      expect(inMulti).toBeInstanceOf(ClientUsageError);
+      expect(await client.exists(path)).toBeNull();
+      // The bounds themselves are accepted.
+      expect(await client.create(path, "", { mode: "persistentWithTtl", ttlMs: ttlMsMax })).toBe(path);
     });
 
     it("fails with typed errors: NodeExists, NoNode for a missing parent, NoChildrenForEphemerals", async () => {
