@@ -6,7 +6,7 @@
  * format — Apache ZooKeeper can start from this server's dataDir and the other way round.
  */
 import { ConfigError, defaultConfig, loadZooCfg } from "../config/index.ts";
-import { consoleLogger, startStandaloneServer } from "../server/index.ts";
+import { ClientPortError, consoleLogger, startStandaloneServer } from "../server/index.ts";
 import { DurableStore, RecoveryError, TxnLogCorruptError } from "../storage/index.ts";
 import { QuorumMember } from "../ensemble/member.ts";
 import type { ZooConfig } from "../config/index.ts";
@@ -73,7 +73,7 @@ async function runEnsembleMember(config: ZooConfig): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof RecoveryError) {
+  if (error instanceof ConfigError || error instanceof RecoveryError || error instanceof ClientPortError) {
     console.error(`error: ${error.message}`);
   } else if (error instanceof TxnLogCorruptError) {
     console.error(`error: ${error.message}`);

@@ -149,9 +149,10 @@ export async function openClientPort(config: ZooConfig, logger: Logger, current:
   });
 
   await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
+    const refused = (error: NodeJS.ErrnoException) => reject(new ClientPortError(config.clientPortAddress, config.clientPort, error));
+    listener.once("error", refused);
     listener.listen(config.clientPort, config.clientPortAddress, () => {
-      listener.off("error", reject);
+      listener.off("error", refused);
       resolve();
     });
   });
@@ -166,6 +167,38 @@ export async function openClientPort(config: ZooConfig, logger: Logger, current:
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * The client port could not be opened. Apache dies with a bare java.net.BindException ("Address already in use");
+ * this error names the address, the zoo.cfg keys that chose it, and what to change.
+ */
+export class ClientPortError extends Error {
+  override readonly name = "ClientPortError";
+  /** The system's error code (EADDRINUSE, EACCES, EADDRNOTAVAIL, ENOTFOUND...). */
+  readonly code: string | undefined;
+
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(`cannot listen for clients on ${host}:${port} (clientPortAddress:clientPort): ${clientPortProblem(cause)}`);
+    this.code = cause.code;
+  }
+}
+
+/** Why listen failed, in the words of a zoo.cfg: which key to change. */
+function clientPortProblem(cause: NodeJS.ErrnoException): string {
+  switch (cause.code) {
+    case "EADDRINUSE":
+      return "the address is already in use (another ZooKeeper, Apache's or this one, is probably running there); stop it or choose another clientPort";
+    case "EACCES":
+      return "permission denied (ports below 1024 need privileges); choose a clientPort of 1024 or more";
+    case "EADDRNOTAVAIL":
+      return "no network interface of this machine has that address; set clientPortAddress to one it has (127.0.0.1 for loopback)";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "the host name in clientPortAddress does not resolve";
+    default:
+      return cause.message;
+  }
 }
 
 /**
