@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/server/index.ts";
+import { parseZooCfg } from "../../src/config/index.ts";
 import { digestId } from "../../src/tree/acl.ts";
 import { startTestServer } from "../support/zk-server.ts";
 import { codeOf, connect, long, nextState, zookeeper, type Event, type Nzk } from "./support/nzk.ts";
@@ -107,6 +108,35 @@ describe("ACLs and addAuthInfo", () => {
     expect((await a.getData("/local")).data!.toString()).toBe("x");
     await b.create("/remote", "x", CreateMode.PERSISTENT, [new ACL(Permission.ALL, new Id("ip", "10.0.0.0/8"))]);
     expect(await codeOf(a.getData("/remote"))).toBe(Exception.NO_AUTH);
+  });
+
+  it("a super user set by zoo.cfg's DigestAuthenticationProvider.superDigest passes every ACL (ZooKeeperServer.checkACL)", async () => {
+    const { config } = parseZooCfg(`dataDir=./unused\nDigestAuthenticationProvider.superDigest=${digestId("super:superpw")}\n`);
+    const withSuper = await startTestServer({ superDigest: config.superDigest });
+    const alice = await connect(withSuper.connectString);
+    const stranger = await connect(withSuper.connectString);
+    const impostor = await connect(withSuper.connectString);
+    const root = await connect(withSuper.connectString);
+    try {
+      alice.addAuthInfo("digest", "alice:secret");
+      await alice.create("/hers", "x", CreateMode.PERSISTENT, [new ACL(Permission.ALL, new Id("auth", ""))]);
+      expect(await codeOf(stranger.getData("/hers"))).toBe(Exception.NO_AUTH);
+      // The super name with a wrong password is just another digest user.
+      impostor.addAuthInfo("digest", "super:guess");
+      expect(await codeOf(impostor.getData("/hers"))).toBe(Exception.NO_AUTH);
+      root.addAuthInfo("digest", "super:superpw");
+      expect((await root.getData("/hers")).data!.toString()).toBe("x");
+      await root.setData("/hers", "y");
+      await root.create("/hers/child");
+      // ADMIN through super: getACL shows the digest unmasked.
+      expect((await root.getACL("/hers")).acls[0]!.id.id).toBe(digestId("alice:secret"));
+      await root.remove("/hers/child");
+      await root.remove("/hers");
+      expect(await root.exists("/hers")).toBeNull();
+    } finally {
+      for (const c of [alice, stranger, impostor, root]) c.close();
+      await withSuper.close();
+    }
   });
 
   it("addAuthInfo with an unknown scheme fails the session's authentication (AUTH_FAILED, connection closed)", async () => {
