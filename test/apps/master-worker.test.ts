@@ -4,7 +4,7 @@
 // is completed exactly once.
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ZooKeeperClient } from "../../src/client/index.ts";
-import { Master, Worker, submitTask, waitForStatus } from "../../src/apps/master-worker/index.ts";
+import { Master, Worker, assignmentPath, assignmentsOf, bootstrap, submitTask, waitForStatus } from "../../src/apps/master-worker/index.ts";
 import { startTestServer } from "../support/zk-server.ts";
 import { FaultyProxy } from "../support/proxy.ts";
 
@@ -80,4 +80,54 @@ describe("master–worker", () => {
     expect(primary.currentState).toBe("stopped");
     expect(log.some((l) => l.includes("master-2: elected master"))).toBe(true);
   }, 60_000);
+});
+
+describe("master–worker: assignments that race with a worker's death (book chapter 4, 'Master Waits for Changes in the List of Workers')", () => {
+  const within = <T>(promise: Promise<T>, what: string) =>
+    Promise.race([promise, sleep(15_000).then(() => `still waiting for ${what}`)]);
+
+  it("a task given to a worker whose /assign folder is gone goes to another worker, not back to wait in /tasks", async () => {
+    const server = await startTestServer({ tickTimeMs: 200 });
+    cleanups.push(() => server.close());
+    const masterClient = await client(server.connectString);
+    // "ghost" is in /workers but has no /assign/ghost: a worker that died and whose folder was already removed
+    // while this master's list of workers still names it. The master's choice prefers it.
+    await bootstrap(masterClient);
+    const ghostClient = await client(server.connectString);
+    await ghostClient.create("/workers/ghost", "Idle", { mode: "ephemeral" });
+    const master = new Master(masterClient, { id: "m", choose: (_task, live) => (live.includes("ghost") ? "ghost" : live[0]!) });
+    await master.run();
+    const worker = new Worker(await client(server.connectString), { name: "w1", execute: async (task) => `done ${task}` });
+    await worker.start();
+
+    const submitter = await client(server.connectString);
+    const task = await submitTask(submitter, "job");
+    expect(await within(waitForStatus(submitter, task), `/status/${task}`)).toBe(`done ${task}`);
+    expect(master.assigned).toEqual([{ task, worker: "w1" }]);
+  }, 30_000);
+
+  it("an assignment that lands after the dead worker's folder was listed is handed back too, not stranded", async () => {
+    const server = await startTestServer({ tickTimeMs: 200 });
+    cleanups.push(() => server.close());
+    const masterClient = await client(server.connectString);
+    await bootstrap(masterClient);
+    // When the master starts handing back the dead worker's tasks, one more assignment to it arrives — sent on the
+    // master's own session, so the server applies it after the master's listing and before its delete of the folder.
+    const report = (line: string) => {
+      if (line.includes("w-dead is gone")) void masterClient.create(assignmentPath("w-dead", "task-late"), "late job");
+    };
+    const master = new Master(masterClient, { id: "m", report });
+    await master.run();
+    const execute = async (task: string) => `done ${task}`;
+    const live = new Worker(await client(server.connectString), { name: "w-live", execute });
+    await live.start();
+    const deadClient = await client(server.connectString);
+    await new Worker(deadClient, { name: "w-dead", execute }).start();
+    await deadClient.close(); // its ephemeral /workers/w-dead goes at once
+
+    const observer = await client(server.connectString);
+    expect(await within(waitForStatus(observer, "task-late"), "/status/task-late")).toBe("done task-late");
+    expect(await observer.exists(assignmentsOf("w-dead"))).toBeNull();
+    expect(live.completed).toEqual(["task-late"]);
+  }, 30_000);
 });

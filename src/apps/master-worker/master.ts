@@ -11,6 +11,7 @@ import {
   ConnectionLossError,
   NoNodeError,
   NodeExistsError,
+  NotEmptyError,
   type ZooKeeperClient,
 } from "../../client/index.ts";
 import { bootstrap } from "./bootstrap.ts";
@@ -143,9 +144,13 @@ export class Master {
     for (const task of tasks.sort()) await this.assign(task).catch(() => {});
   }
 
-  /** Moves /tasks/<task> to /assign/<worker>/<task> in one multi, so a task is never lost or doubled. */
-  private async assign(task: string): Promise<void> {
-    if (!this.active || this.workers.length === 0) return;
+  /**
+   * Moves /tasks/<task> to /assign/<worker>/<task> in one multi, so a task is never lost or doubled.
+   * `unusable`: workers already tried for this task whose /assign folder was missing.
+   */
+  private async assign(task: string, unusable: ReadonlySet<string> = new Set()): Promise<void> {
+    const candidates = this.workers.filter((w) => !unusable.has(w));
+    if (!this.active || candidates.length === 0) return;
     let data: Buffer | null;
     try {
       ({ data } = await this.client.getData(taskPath(task)));
@@ -153,14 +158,20 @@ export class Master {
       if (error instanceof NoNodeError) return; // already assigned
       throw error;
     }
-    const worker = (this.options.choose ?? roundRobin(this))(task, this.workers);
+    const worker = (this.options.choose ?? roundRobin(this))(task, candidates);
     try {
       await this.client.transaction().create(assignmentPath(worker, task), data ?? Buffer.alloc(0)).delete(taskPath(task)).commit();
       this.assigned.push({ task, worker });
       this.report(`${this.options.id}: assigned ${task} to ${worker}`);
     } catch (error) {
-      if (error instanceof ConnectionLossError) return this.assign(task);
-      // Someone (this master, before a lost reply) already moved it, or the worker's folder is gone.
+      if (error instanceof ConnectionLossError) return this.assign(task, unusable);
+      if (error instanceof NoNodeError && error.transaction?.failedOpIndex === 0) {
+        // The worker's /assign folder is gone (it died and its tasks were handed back before our list of workers
+        // caught up) or not made yet: give the task to another worker now. Leaving it in /tasks would strand it
+        // until /tasks or /workers happens to change again, since nothing here polls.
+        return this.assign(task, new Set([...unusable, worker]));
+      }
+      // The task itself is gone: someone (this master, before a lost reply) already moved it.
     }
   }
 
@@ -175,15 +186,40 @@ export class Master {
       throw error;
     }
     this.report(`${this.options.id}: ${worker} is gone, reassigning ${tasks.length} task(s)`);
-    for (const task of tasks) {
-      const { data } = await this.client.getData(assignmentPath(worker, task));
+    for (;;) {
+      for (const task of tasks) {
+        let data: Buffer | null;
+        try {
+          ({ data } = await this.client.getData(assignmentPath(worker, task)));
+        } catch (error) {
+          if (error instanceof NoNodeError) continue; // moved meanwhile
+          throw error;
+        }
+        try {
+          await this.client.transaction().create(taskPath(task), data ?? Buffer.alloc(0)).delete(assignmentPath(worker, task)).commit();
+        } catch (error) {
+          if (error instanceof NodeExistsError) {
+            // Already back in /tasks: only the stale assignment is left to remove.
+            await this.client.delete(assignmentPath(worker, task)).catch(() => {});
+          } else if (!(error instanceof NoNodeError || error instanceof ConnectionLossError)) throw error;
+        }
+      }
       try {
-        await this.client.transaction().create(taskPath(task), data ?? Buffer.alloc(0)).delete(assignmentPath(worker, task)).commit();
+        await this.client.delete(assignmentsOf(worker));
+        return;
       } catch (error) {
-        if (!(error instanceof NodeExistsError)) throw error;
+        if (error instanceof NoNodeError) return;
+        // NotEmpty: an assignment made from a list of workers that still had this one landed after our listing.
+        // Hand that one back too, or it would wait forever for a worker that is dead.
+        if (!(error instanceof NotEmptyError || error instanceof ConnectionLossError)) throw error;
+      }
+      try {
+        tasks = await this.client.getChildren(assignmentsOf(worker));
+      } catch (error) {
+        if (error instanceof NoNodeError) return;
+        throw error;
       }
     }
-    await this.client.delete(assignmentsOf(worker)).catch(() => {});
   }
 
   /** A new master also adopts orphans: assignment folders of workers that died while no master was watching. */
