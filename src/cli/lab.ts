@@ -7,7 +7,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import readline from "node:readline";
 import { labByNumber, labs, type LabInfo } from "../workbook/catalog.ts";
-import { exerciseLine, firstFailure, labHeader, labListLine, paint, progressBar, type Style } from "../workbook/report.ts";
+import { exerciseLine, firstFailure, labHeader, labListLine, paint, progressBar, seedLine, type Style } from "../workbook/report.ts";
 import { loadProgress, passedIn, progressFile, recordRun, saveProgress } from "../workbook/progress.ts";
 import { projectRoot, runLab, WarmChecker, type LabRun } from "../workbook/run-lab.ts";
 import type { ChildProcess } from "node:child_process";
@@ -74,19 +74,20 @@ function seedFor(args: Args): number {
   return args.seed ?? Math.floor(Math.random() * 2 ** 31);
 }
 
-/** One run of a lab's checks, printed; returns the run. */
-async function runAndReport(lab: LabInfo, args: Args, tree: string, warm?: ChildProcess): Promise<LabRun> {
+/** One run of a lab's checks, printed; returns the run. `watching`: the keys are live (watch mode). */
+async function runAndReport(lab: LabInfo, args: Args, tree: string, watching: boolean, warm?: ChildProcess): Promise<LabRun> {
   const started = performance.now();
   const run = await runLab(lab, { treeRoot: path.join(projectRoot, tree), seed: seedFor(args), warm });
   for (const outcome of run.outcomes) say(exerciseLine(lab, outcome, style));
   say(...firstFailure(lab, run.outcomes, style));
   const passed = run.outcomes.filter((o) => o.status === "pass").map((o) => o.id);
-  say("", progressBar(passed.length, lab.exercises.length, style));
+  say("", `${progressBar(passed.length, lab.exercises.length, style)}  ${seedLine(run.seed, style)}`);
   if (style.color) say(paint(style, "dim", `verdict in ${((performance.now() - started) / 1000).toFixed(1)} s`));
   if (!args.solution) await saveProgress(progressPath, recordRun(await loadProgress(progressPath), lab.number, passed, new Date()));
   if (passed.length === lab.exercises.length) {
     const next = labByNumber(lab.number + 1);
-    say("", paint(style, "green", `Lab ${lab.number} is done.`) + (next ? ` Next: lab ${next.number}, ${next.title} (press n, or \`npm run lab ${next.number}\`).` : " That was the last lab."));
+    const how = watching ? `press n, or \`npm run lab ${next?.number}\`` : `\`npm run lab ${next?.number}\``;
+    say("", paint(style, "green", `Lab ${lab.number} is done.`) + (next ? ` Next: lab ${next.number}, ${next.title} (${how}).` : " That was the last lab."));
   }
   return run;
 }
@@ -145,7 +146,7 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
     }
     running = true;
     say(paint(style, "dim", `— running lab ${lab.number} —`));
-    last = await runAndReport(lab, args, tree, warm?.take());
+    last = await runAndReport(lab, args, tree, true, warm?.take());
     say(paint(style, "dim", "h hint · r re-run · l labs · n next lab · c chapter · q quit"));
     running = false;
     if (rerun) {
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
   }
   if (args.once || !interactive()) {
     say(...labHeader(lab, await labFiles(lab, tree), style));
-    const run = await runAndReport(lab, args, tree);
+    const run = await runAndReport(lab, args, tree, false);
     process.exitCode = run.outcomes.every((o) => o.status === "pass") ? 0 : 1;
     return;
   }

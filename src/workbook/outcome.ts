@@ -3,6 +3,7 @@
  * pass, not written yet (the stub's LabTodo), or a failure as expected vs actual with the `file:line` to open.
  */
 import { AssertionError } from "node:assert";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
 import { LabTodo } from "./lab-todo.ts";
@@ -18,10 +19,12 @@ export type ExerciseOutcome =
       readonly expected?: string;
       readonly actual?: string;
       readonly location?: string;
+      /** Where the exercise is written in the tree under test (its `// lab N.M:` marker), e.g. to open next to a check's line. */
+      readonly region?: string;
       readonly seed: number;
       readonly durationMs: number;
     }
-  | { readonly status: "timeout"; readonly id: string; readonly limitMs: number; readonly seed: number }
+  | { readonly status: "timeout"; readonly id: string; readonly limitMs: number; readonly seed: number; readonly region?: string }
   | { readonly status: "notRun"; readonly id: string; readonly reason: string };
 
 export type ExerciseStatus = ExerciseOutcome["status"];
@@ -50,6 +53,37 @@ export function locate(stack: string | undefined, projectRoot: string, treeRoot:
   return `${path.relative(projectRoot, pick.file)}:${pick.line}:${pick.column}`;
 }
 
+/**
+ * The `file:line` of exercise `id`'s marker in the tree under test. A failed assertion points into the checks; the
+ * learner also needs the place in their own code where the exercise is written.
+ */
+export function regionLocation(projectRoot: string, treeRoot: string, slug: string, id: string): string | undefined {
+  const dir = path.join(treeRoot, slug);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".ts")).sort();
+  } catch {
+    return undefined;
+  }
+  const marker = `// lab ${id}:`;
+  for (const name of names) {
+    const lines = readFileSync(path.join(dir, name), "utf8").split("\n");
+    const index = lines.findIndex((line) => line.trimStart().startsWith(marker));
+    if (index >= 0) return `${path.relative(projectRoot, path.join(dir, name))}:${index + 1}`;
+  }
+  return undefined;
+}
+
+/**
+ * node:assert appends its own rendering of the two values to a check's message ("\n+ actual - expected\n…" or
+ * "\n\n1 !== 2\n"). The outcome shows expected and actual itself, so that part would only say it twice.
+ */
+export function withoutNodeDiff(message: string): string {
+  const diff = message.indexOf("\n+ actual - expected");
+  if (diff >= 0) return message.slice(0, diff);
+  return message.replace(/\n\n[^\n]* !== [^\n]*\n?$/, "");
+}
+
 export async function runExercise(
   id: string,
   check: Check,
@@ -65,7 +99,7 @@ export async function runExercise(
       timer = setTimeout(() => resolve("timeout"), limitMs);
     });
     const result = await Promise.race([check(context).then(() => "done" as const), timedOut]);
-    if (result === "timeout") return { status: "timeout", id, limitMs, seed: options.seed };
+    if (result === "timeout") return { status: "timeout", id, limitMs, seed: options.seed, region: regionLocation(options.projectRoot, options.treeRoot, context.lab.slug, id) };
     return { status: "pass", id, durationMs: Math.round(performance.now() - started) };
   } catch (error) {
     const durationMs = Math.round(performance.now() - started);
@@ -81,15 +115,17 @@ export async function runExercise(
       return {
         status: "fail",
         id,
-        message: error.generatedMessage ? `assertion failed (${error.operator})` : error.message,
+        message: error.generatedMessage ? `assertion failed (${error.operator})` : compared ? withoutNodeDiff(error.message) : error.message,
         ...(compared ? { expected: show(error.expected), actual: show(error.actual) } : {}),
         location,
+        region: regionLocation(options.projectRoot, options.treeRoot, context.lab.slug, id),
         seed: options.seed,
         durationMs,
       };
     }
     const err = error as Error;
-    return { status: "fail", id, message: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}`, location, seed: options.seed, durationMs };
+    const region = regionLocation(options.projectRoot, options.treeRoot, context.lab.slug, id);
+    return { status: "fail", id, message: `${err?.name ?? "Error"}: ${err?.message ?? String(error)}`, location, region, seed: options.seed, durationMs };
   } finally {
     clearTimeout(timer);
     await runCleanups(cleanups.splice(0));

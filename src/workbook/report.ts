@@ -61,11 +61,14 @@ export function firstFailure(lab: LabInfo, outcomes: readonly ExerciseOutcome[],
       if (outcome.expected !== undefined) lines.push(`  expected: ${paint(style, "green", indentMore(outcome.expected))}`);
       if (outcome.actual !== undefined) lines.push(`  actual:   ${paint(style, "red", indentMore(outcome.actual))}`);
       if (outcome.location) lines.push(`  at ${paint(style, "cyan", outcome.location)}`);
+      // The check's line says what was tested; the learner's fix goes in their own file, at the exercise's marker.
+      if (outcome.region && fileOf(outcome.region) !== fileOf(outcome.location)) lines.push(`  your code: ${paint(style, "cyan", outcome.region)}`);
       lines.push(`  seed ${outcome.seed} (replay with --seed ${outcome.seed})`);
       break;
     case "timeout":
       lines.push(paint(style, "bold", `Exercise ${outcome.id} did not finish within ${outcome.limitMs} ms`));
       lines.push("  A promise that never settles, a watch that is never set again, or a loop that never ends?");
+      if (outcome.region) lines.push(`  your code: ${paint(style, "cyan", outcome.region)}`);
       lines.push(`  seed ${outcome.seed} (replay with --seed ${outcome.seed})`);
       break;
     case "notRun":
@@ -73,6 +76,10 @@ export function firstFailure(lab: LabInfo, outcomes: readonly ExerciseOutcome[],
       break;
   }
   return lines;
+}
+
+function fileOf(location: string | undefined): string | undefined {
+  return location?.replace(/(:\d+)+$/, "");
 }
 
 function indentMore(text: string): string {
@@ -83,6 +90,14 @@ export function progressBar(done: number, total: number, style: Style, width = 2
   const filled = total === 0 ? width : Math.round((done / total) * width);
   const bar = "█".repeat(filled) + "░".repeat(width - filled);
   return `${style.color ? paint(style, done === total ? "green" : "cyan", bar) : `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`} ${done}/${total} exercises`;
+}
+
+/**
+ * Every run names its seed, a passing one too: a randomized check that passed by luck can be replayed as it ran
+ * (a failure repeats it with the replay command).
+ */
+export function seedLine(seed: number, style: Style): string {
+  return paint(style, "dim", `seed ${seed}`);
 }
 
 export function labListLine(lab: LabInfo, passed: number, style: Style): string {

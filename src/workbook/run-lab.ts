@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { LabInfo } from "./catalog.ts";
-import { exerciseTimeLimitMsDefault, type ExerciseOutcome } from "./outcome.ts";
+import { exerciseTimeLimitMsDefault, regionLocation, type ExerciseOutcome } from "./outcome.ts";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const checkProcess = path.join(projectRoot, "src", "workbook", "check-process.ts");
@@ -73,7 +73,8 @@ const hardLimitGraceMs = 2_000;
 
 /**
  * Runs the wanted exercises in one child; if an exercise hangs (an infinite loop blocks even its own timer), the
- * child is killed, that exercise times out, and a fresh child runs the rest: a hang costs one exercise only.
+ * child is killed, that exercise times out, and a fresh child runs the rest; if the learner's code kills the child
+ * (process.exit, a native crash), the same: a hang or a crash costs one exercise only.
  */
 export async function runLab(lab: LabInfo, options: RunLabOptions): Promise<LabRun> {
   const started = performance.now();
@@ -87,8 +88,9 @@ export async function runLab(lab: LabInfo, options: RunLabOptions): Promise<LabR
     warm = undefined;
     for (const outcome of pass.outcomes) outcomes.set(outcome.id, outcome);
     stderrTail = (stderrTail + pass.stderr).slice(-stderrTailBytes);
-    if (pass.hung === undefined) break;
-    remaining = remaining.slice(remaining.indexOf(pass.hung) + 1);
+    const stoppedAt = pass.hung ?? pass.died;
+    if (stoppedAt === undefined) break;
+    remaining = remaining.slice(remaining.indexOf(stoppedAt) + 1);
   }
   const list = wanted.map(
     (id): ExerciseOutcome => outcomes.get(id) ?? { status: "notRun", id, reason: `the check process stopped: ${lastLine(stderrTail)}` },
@@ -101,6 +103,8 @@ interface ChildPass {
   readonly stderr: string;
   /** The exercise that blocked and was killed, if any. */
   readonly hung?: string;
+  /** The exercise during which the child exited on its own (the learner's process.exit, a crash), if any. */
+  readonly died?: string;
 }
 
 function runChild(lab: LabInfo, options: RunLabOptions, exercises: readonly string[], warm?: ChildProcess): Promise<ChildPass> {
@@ -143,18 +147,23 @@ function runChild(lab: LabInfo, options: RunLabOptions, exercises: readonly stri
       }
       options.onEvent?.(event);
     });
-    child.on("close", () => {
+    let died: string | undefined;
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (hung !== undefined) {
-        const outcome: ExerciseOutcome = { status: "timeout", id: hung, limitMs: exerciseLimitMs, seed: options.seed };
+        const region = regionLocation(projectRoot, options.treeRoot, lab.slug, hung);
+        const outcome: ExerciseOutcome = { status: "timeout", id: hung, limitMs: exerciseLimitMs, seed: options.seed, region };
         outcomes.push(outcome);
         options.onEvent?.({ event: "outcome", outcome });
       } else if (running !== undefined) {
-        const outcome: ExerciseOutcome = { status: "notRun", id: running, reason: `the check process died during ${running}: ${lastLine(stderr)}` };
+        died = running;
+        const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+        const said = stderr.trim() === "" ? "" : `: ${lastLine(stderr)}`;
+        const outcome: ExerciseOutcome = { status: "notRun", id: running, reason: `the check process died during ${running} (${how})${said}` };
         outcomes.push(outcome);
         options.onEvent?.({ event: "outcome", outcome });
       }
-      resolve({ outcomes, stderr, hung });
+      resolve({ outcomes, stderr, hung, died });
     });
   });
 }

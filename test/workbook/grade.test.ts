@@ -25,6 +25,7 @@ describe("npm run grade", () => {
   let solved: string;
   let looping: string;
   let partial: string;
+  let crashing: string;
 
   beforeAll(async () => {
     stubs = await submission("all-stubs", "labs");
@@ -34,6 +35,12 @@ describe("npm run grade", () => {
     const file = path.join(looping, "labs", lab1.slug, "election.ts");
     const text = await readFile(file, "utf8");
     await writeFile(file, text.replace('    await client.create(masterPath, Buffer.from(id), { mode: "ephemeral" });', "    for (;;) {}"));
+    // A crash in exercise 1.2: the learner's code ends the process (as a native crash or an uncaught throw in a
+    // callback would).
+    crashing = await submission("crash", "solutions");
+    const crashFile = path.join(crashing, "labs", lab1.slug, "election.ts");
+    const solved12 = await readFile(crashFile, "utf8");
+    await writeFile(crashFile, solved12.replace('      if (error instanceof NoNodeError) return "noMaster";', "      if (error instanceof NoNodeError) process.exit(3);"));
     // Half done: lab 1 from the solutions, the rest stubs; also a test file that tries to replace our checks.
     partial = await submission("partial", "labs");
     await cp(path.join(projectRoot, "solutions", lab1.slug), path.join(partial, "labs", lab1.slug), { recursive: true });
@@ -54,6 +61,12 @@ describe("npm run grade", () => {
     const grade = await gradeSubmission(projectRoot, looping, "t3", { seed: 1, labs: [1], exerciseTimeLimitMs: 2_000 });
     expect(grade.labs[0]!.exercises.map((o) => `${o.id} ${o.status}`)).toEqual(["1.1 timeout", "1.2 pass", "1.3 pass"]);
     expect(junitReport([grade])).toMatch(/<testcase classname="infinite-loop.lab1" name="1.1">\s*<failure type="timeout" message="did not finish within 2000 ms"\/>/);
+  }, 120_000);
+
+  it("a crash costs only the exercise it is in, and the report says how the process ended", async () => {
+    const grade = await gradeSubmission(projectRoot, crashing, "t7", { seed: 1, labs: [1] });
+    expect(grade.labs[0]!.exercises.map((o) => `${o.id} ${o.status}`)).toEqual(["1.1 pass", "1.2 notRun", "1.3 pass"]);
+    expect(explain(grade.labs[0]!.exercises[1]!)).toBe("the check process died during 1.2 (exit code 3)");
   }, 120_000);
 
   it("grades partial work per exercise and ignores anything but labs/", async () => {
