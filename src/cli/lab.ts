@@ -11,6 +11,10 @@ import { exerciseLine, firstFailure, labHeader, labListLine, paint, progressBar,
 import { loadProgress, passedIn, progressFile, recordRun, saveProgress } from "../workbook/progress.ts";
 import { projectRoot, runLab, WarmChecker, type LabRun } from "../workbook/run-lab.ts";
 import type { ChildProcess } from "node:child_process";
+import { debounce } from "../workbook/debounce.ts";
+
+/** File events closer together than this are one save (see debounce.ts). */
+const saveBurstMs = 100;
 
 interface Args {
   lab?: number;
@@ -132,11 +136,7 @@ async function watchLab(start: LabInfo, args: Args, tree: string): Promise<void>
     warm = new WarmChecker(lab);
     say("", ...labHeader(lab, await labFiles(lab, tree), style));
     watcher = watch(path.join(projectRoot, tree, lab.slug), { ignoreInitial: true, awaitWriteFinish: false });
-    let timer: NodeJS.Timeout | undefined;
-    watcher.on("all", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void trigger(), 100); // one run per burst of saves
-    });
+    watcher.on("all", debounce(() => void trigger(), saveBurstMs));
     await trigger();
   };
   const trigger = async (): Promise<void> => {

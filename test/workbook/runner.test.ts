@@ -54,10 +54,11 @@ describe("npm run lab (non-TTY)", () => {
 });
 
 describe("npm run lab N (watch mode in a pseudo-terminal)", () => {
-  it("re-runs when a lab file is saved, shows a hint on h, and quits on q", async () => {
+  it("answers h, n, c, l and r, re-runs when a lab file is saved, opens the next lab with n once this one passes, quits on q; progress survives the restart", async () => {
     const tree = path.join(scratch, "labs");
     await rm(tree, { recursive: true, force: true });
-    await cp(path.join(projectRoot, "labs", "01-master-election"), path.join(tree, "01-master-election"), { recursive: true });
+    await rm(path.join(scratch, "progress.json"), { force: true });
+    for (const slug of ["01-master-election", "02-znodes"]) await cp(path.join(projectRoot, "labs", slug), path.join(tree, slug), { recursive: true });
     const file = path.join(tree, "01-master-election", "election.ts");
     const child = spawn("script", ["-qfec", `${tsx} src/cli/lab.ts 1`, "/dev/null"], {
       cwd: projectRoot,
@@ -72,19 +73,33 @@ describe("npm run lab N (watch mode in a pseudo-terminal)", () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     };
+    /** Presses `key` and waits for what it should print (only output after the key press counts). */
+    const press = async (key: string, answer: RegExp) => {
+      const mark = out.length;
+      child.stdin.write(key);
+      await waitFor(answer, mark);
+      return out.slice(mark);
+    };
     try {
       await waitFor(/h hint/);
-      child.stdin.write("h");
-      await waitFor(/Hint for 1\.1:/);
+      await press("h", /Hint for 1\.1:/);
+      await press("n", /Finish this lab first \(every exercise ✓\), then n opens the next one\./);
+      await press("c", /1\. INTRODUCTION[\s\S]*Lab 1: Master election/);
+      await press("l", /zkbook labs[\s\S]* 1 {2}Master election with an ephemeral \/master +not started/);
+      await press("r", /running lab 1[\s\S]*TODO 1\.1[\s\S]*h hint/);
+
       const mark = out.length;
       await writeFile(file, await readFile(path.join(projectRoot, "solutions", "01-master-election", "election.ts"), "utf8"));
-      await waitFor(/running lab 1[\s\S]*PASS 1\.1[\s\S]*h hint/, mark);
+      await waitFor(/running lab 1[\s\S]*PASS 1\.1[\s\S]*Lab 1 is done\. Next: lab 2, .*\(press n, or `npm run lab 2`\)[\s\S]*h hint/, mark);
       expect(JSON.parse(await readFile(path.join(scratch, "progress.json"), "utf8")).labs["1"].passed).toEqual(["1.1", "1.2", "1.3"]);
+      await press("n", /Lab 2: Znodes, versions and the Stat clients see[\s\S]*running lab 2[\s\S]*TODO 2\.1[\s\S]*h hint/);
       child.stdin.write("q");
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
       expect(code).toBe(0);
     } finally {
       child.kill();
     }
-  }, 60_000);
+    // A new runner reads the same state file.
+    expect(lab([]).stdout).toMatch(/ 1 {2}Master election with an ephemeral \/master +done\n 2 {2}Znodes, versions and the Stat clients see +not started/);
+  }, 90_000);
 });
