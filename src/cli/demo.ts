@@ -1,14 +1,15 @@
 /**
- * `npm run demo [-- host:port]`: the book's master–worker application, live. Starts a local server if none answers
- * on 127.0.0.1:2181, then a master, a backup master, three workers and a client that submits tasks. Halfway through
- * the master is killed (SIGKILL, a real crash): its session expires, /master disappears, the backup takes over.
+ * `npm run demo [-- connect-string]`: the book's master–worker application, live. Starts a local server if no host
+ * of the connect string (default 127.0.0.1:2181) answers, then a master, a backup master, three workers and a
+ * client that submits tasks. Halfway through the master is killed (SIGKILL, a real crash): its session expires,
+ * /master disappears, the backup takes over.
  *
  * Each role is its own process (`demo.ts --role master|worker <name> <connect>`), so the crash is real.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { createClient } from "../client/index.ts";
+import { createClient, parseConnectString } from "../client/index.ts";
 import { defaultConfig } from "../config/index.ts";
 import { Master, Worker, bootstrap, submitTask, waitForStatus } from "../apps/master-worker/index.ts";
 import { silentLogger, startStandaloneServer } from "../server/index.ts";
@@ -58,17 +59,21 @@ function answers(host: string, port: number): Promise<boolean> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === "--role") {
+    // A role runs until it is killed — or until the demo that started it is gone (its end of our stdin closes),
+    // so that a demo killed on its own leaves no masters and workers behind.
+    process.stdin.on("close", () => process.exit(0)).resume();
     await runRole(args[1]!, args[2]!, args[3]!);
-    await new Promise(() => {}); // a role runs until it is killed
+    await new Promise(() => {});
   }
   let connect = args[0] ?? "127.0.0.1:2181";
   let stopServer = async () => {};
-  const [host, port] = connect.split(":") as [string, string];
-  if (!(await answers(host, Number(port)))) {
+  const { hosts } = parseConnectString(connect); // throws, naming the bad part, for a connect string that is not one
+  const reachable = (await Promise.all(hosts.map((h) => answers(h.host, h.port)))).some((ok) => ok);
+  if (!reachable) {
     const server = await startStandaloneServer(defaultConfig({ clientPort: 0, tickTimeMs: 500 }), { logger: silentLogger });
+    print("demo", `no server at ${connect}; started one at ${server.connectString}`, 37);
     connect = server.connectString;
     stopServer = () => server.close();
-    print("demo", `no server at ${host}:${port}; started one at ${connect}`, 37);
   } else print("demo", `using the server at ${connect}`, 37);
 
   const admin = createClient(connect);
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
   const start = (role: string, name: string, color: number, ready: RegExp) =>
     new Promise<ChildProcess>((resolve) => {
       const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--role", role, name, connect], {
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["pipe", "pipe", "inherit"],
       });
       child.stdout!.on("data", (d: Buffer) =>
         d.toString().trim().split("\n").forEach((line) => {
