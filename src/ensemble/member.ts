@@ -25,7 +25,7 @@ import type { DataTree } from "../tree/data-tree.ts";
 import type { Txn, TxnHeader } from "../tree/txn.ts";
 import { MemberStore } from "./member-store.ts";
 import { QuorumTransport } from "./transport.ts";
-import type { MemberTypes, SessionTouch } from "./types.ts";
+import type { MemberTypes, Revalidation, SessionTouch } from "./types.ts";
 
 /**
  * SyncRequestProcessor: a snapshot after snapCount/2 + a random share of the other half txns, so that the members
@@ -99,6 +99,7 @@ export class QuorumMember {
       events: {
         notification: (from, n) => this.step((p, t) => p.receiveNotification(from, n, t)),
         packet: (from, packet, touches) => this.onPacket(from, packet, touches),
+        revalidation: (from, revalidation) => this.onRevalidation(from, revalidation),
         disconnected: (sid) => this.step((p, t) => p.disconnected(sid, t)),
       },
     });
@@ -156,6 +157,22 @@ export class QuorumMember {
       for (const touch of touches) this.sessions.touch(touch.sessionId, now, touch.timeoutMs);
     }
     this.step((p, t) => p.receivePacket(from, packet, t));
+  }
+
+  /**
+   * REVALIDATE, beside the Zab cores (Apache LearnerHandler / Learner): the leader answers whether a learner's
+   * reconnecting client still has its session; a learner hands the answer to its server.
+   */
+  private onRevalidation(from: number, revalidation: Revalidation): void {
+    const zk = this.zk;
+    if (revalidation.kind === "ask") {
+      // Only a serving leader answers: a learner asking anyone else is dropped with its connection soon anyway.
+      if (zk === null || zk.options.quorum?.mode !== "leader") return;
+      const valid = zk.revalidateForLearner(revalidation.sessionId, revalidation.timeoutMs);
+      this.transport.sendRevalidation(from, { kind: "answer", sessionId: revalidation.sessionId, valid });
+    } else if (zk !== null && zk.options.quorum?.mode !== "leader") {
+      zk.revalidated(revalidation.sessionId, revalidation.valid);
+    }
   }
 
   /** Leader: the ZooKeeperServer's TxnSink. A txn is proposed; it is durable (and applied) once committed. */
@@ -362,6 +379,10 @@ export class QuorumMember {
           const token = this.nextSyncToken++;
           this.awaitingSync.set(token, done);
           this.step((p, t) => p.sync(token, t));
+        },
+        revalidate: (sessionId, timeoutMs) => {
+          const role = this.peer.role;
+          if (role.kind === "following" || role.kind === "observing") this.transport.sendRevalidation(role.learner.leader, { kind: "ask", sessionId, timeoutMs });
         },
       };
     }

@@ -29,7 +29,7 @@ import { opCodes } from "../proto/opcodes.ts";
 import { Id } from "../proto/records.ts";
 import { decodeTxnEntry, encodeTxnEntry, TxnDecodeError } from "../storage/txn-codec.ts";
 import { assert, assertNever, hexZxid, noServerId, type ForwardedRequest, type Notification, type QuorumPacket, type ServerState } from "../quorum/index.ts";
-import type { ForwardedWrite, MemberTxn, MemberTypes, SessionTouch } from "./types.ts";
+import type { ForwardedWrite, MemberTxn, MemberTypes, Revalidation, SessionTouch } from "./types.ts";
 
 /** Bytes that are not a packet or notification Apache's layout allows, or not one zkbook understands. */
 export class QuorumCodecError extends Error {
@@ -54,8 +54,9 @@ export interface LearnerInfo {
 }
 
 /**
- * Apache `Leader`'s packet types. COMMITANDACTIVATE 9 and INFORMANDACTIVATE 19 (dynamic reconfig) and REVALIDATE
- * 6 (sessions of 3.4 and older) exist in Apache but not in zkbook, and are refused by name.
+ * Apache `Leader`'s packet types of the Zab cores. REVALIDATE 6 is the session layer's (`revalidateType`, below);
+ * COMMITANDACTIVATE 9 and INFORMANDACTIVATE 19 (dynamic reconfig) exist in Apache but not in zkbook, and are
+ * refused by name.
  */
 const packetTypeNumbers = {
   REQUEST: 1,
@@ -76,8 +77,10 @@ const packetTypeNumbers = {
   ACKEPOCH: 18,
 } as const satisfies Record<QuorumPacket<MemberTypes>["kind"], number>;
 
+/** Apache Leader.REVALIDATE: a learner asks whether a reconnecting client's session is alive (`Revalidation`). */
+const revalidateType = 6;
+
 const unsupportedPacketTypes: ReadonlyMap<number, string> = new Map([
-  [6, "REVALIDATE"],
   [9, "COMMITANDACTIVATE"],
   [19, "INFORMANDACTIVATE"],
 ]);
@@ -93,6 +96,10 @@ export const learnerProtocolVersion = 0x10000;
 const requestHeadBytes = 8 + 4 + 4;
 /** One session touch in a PING's data: long sessionId, int timeout. */
 const sessionTouchBytes = 8 + 4;
+/** A REVALIDATE question's data (Learner.validateSession): long sessionId, int timeout. */
+const revalidateAskBytes = 8 + 4;
+/** A REVALIDATE answer's data (Leader.revalidateSession): long sessionId, boolean valid. */
+const revalidateAnswerBytes = 8 + 1;
 /** LEADERINFO's and ACKEPOCH's data: one int. */
 const intDataBytes = 4;
 /** A pre-3.4 learner sent only its sid (a long) as FOLLOWERINFO's data; LearnerHandler still accepts it. */
@@ -209,8 +216,29 @@ export interface DecodedQuorumPacket {
   readonly learnerInfo: LearnerInfo | null;
 }
 
-/** One `QuorumPacket` record, exactly `bytes` long. */
+/**
+ * What a quorum connection carries: a Zab packet for the cores, or a REVALIDATE for the session layer. The layout
+ * of REVALIDATE's data depends on its direction, so the decoder is told who sent it.
+ */
+export type DecodedQuorumRecord =
+  | { readonly kind: "zab"; readonly decoded: DecodedQuorumPacket }
+  | { readonly kind: "revalidation"; readonly revalidation: Revalidation };
+
+/** One record received on a quorum connection, exactly `bytes` long, from the leader or from a learner. */
+export function decodeQuorumRecord(bytes: Buffer, sender: "leader" | "learner"): DecodedQuorumRecord {
+  const rec = readQuorumPacketRecord(bytes);
+  if (rec.type === revalidateType) return { kind: "revalidation", revalidation: revalidationOf(rec.data, sender) };
+  return { kind: "zab", decoded: zabPacketOf(rec) };
+}
+
+/** One Zab `QuorumPacket` record, exactly `bytes` long (a REVALIDATE is refused: use `decodeQuorumRecord`). */
 export function decodeQuorumPacket(bytes: Buffer): DecodedQuorumPacket {
+  const rec = readQuorumPacketRecord(bytes);
+  if (rec.type === revalidateType) throw new QuorumCodecError(`quorum packet type ${rec.type} (REVALIDATE) is not a Zab packet`);
+  return zabPacketOf(rec);
+}
+
+function readQuorumPacketRecord(bytes: Buffer): QuorumPacketRecord {
   const r = new JuteReader(bytes);
   let rec: QuorumPacketRecord;
   try {
@@ -219,18 +247,54 @@ export function decodeQuorumPacket(bytes: Buffer): DecodedQuorumPacket {
     if (error instanceof JuteDecodeError) throw new QuorumCodecError(`bad QuorumPacket of ${bytes.length} bytes: ${error.message}`);
     throw error;
   }
+  if (r.remaining !== 0) {
+    const name = rec.type === revalidateType ? "REVALIDATE" : (packetKindByNumber.get(rec.type) ?? `quorum packet type ${rec.type}`);
+    throw new QuorumCodecError(`${name}: ${r.remaining} bytes after the QuorumPacket record`);
+  }
+  return rec;
+}
+
+function zabPacketOf(rec: QuorumPacketRecord): DecodedQuorumPacket {
   const kind = packetKindByNumber.get(rec.type);
   if (kind === undefined) {
     const name = unsupportedPacketTypes.get(rec.type);
     throw new QuorumCodecError(name === undefined ? `unknown quorum packet type ${rec.type}` : `quorum packet type ${rec.type} (${name}) is not supported by zkbook`);
   }
-  if (r.remaining !== 0) throw new QuorumCodecError(`${kind}: ${r.remaining} bytes after the QuorumPacket record`);
   try {
     return packetFromRecord(kind, rec);
   } catch (error) {
     if (error instanceof JuteDecodeError || error instanceof TxnDecodeError) throw new QuorumCodecError(`${kind} ${hexZxid(rec.zxid)}: ${error.message}`);
     throw error;
   }
+}
+
+function revalidationOf(data: Buffer | null, sender: "leader" | "learner"): Revalidation {
+  const expected = sender === "learner" ? revalidateAskBytes : revalidateAnswerBytes;
+  if (data === null || data.length !== expected) {
+    const layout = sender === "learner" ? "long sessionId, int timeout" : "long sessionId, boolean valid";
+    throw new QuorumCodecError(`REVALIDATE from the ${sender}: data must be ${expected} bytes (${layout}), got ${data === null ? "null" : `${data.length} bytes`}`);
+  }
+  const sessionId = data.readBigInt64BE(0);
+  if (sender === "learner") return { kind: "ask", sessionId, timeoutMs: data.readInt32BE(8) };
+  const flag = data.readUInt8(8);
+  // jute's boolean is one byte, 0 or 1 (DataInput.readBoolean takes any non-zero as true; Apache writes only 0/1).
+  if (flag > 1) throw new QuorumCodecError(`REVALIDATE from the leader: valid must be 0 or 1, got ${flag}`);
+  return { kind: "answer", sessionId, valid: flag === 1 };
+}
+
+/** The jute `QuorumPacket` record of a REVALIDATE (zxid -1, as Learner.validateSession writes and the leader echoes). */
+export function encodeRevalidation(revalidation: Revalidation): Buffer {
+  let data: Buffer;
+  if (revalidation.kind === "ask") {
+    data = Buffer.allocUnsafe(revalidateAskBytes);
+    data.writeBigInt64BE(revalidation.sessionId, 0);
+    data.writeInt32BE(revalidation.timeoutMs, 8);
+  } else {
+    data = Buffer.allocUnsafe(revalidateAnswerBytes);
+    data.writeBigInt64BE(revalidation.sessionId, 0);
+    data.writeUInt8(revalidation.valid ? 1 : 0, 8);
+  }
+  return QuorumPacketRecord.encode({ type: revalidateType, zxid: noZxid, data, authinfo: null });
 }
 
 function packetFromRecord(kind: QuorumPacket<MemberTypes>["kind"], rec: QuorumPacketRecord): DecodedQuorumPacket {

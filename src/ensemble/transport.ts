@@ -23,13 +23,16 @@ import {
   decodeElectionHello,
   decodeNotification,
   decodeQuorumPacket,
+  decodeQuorumRecord,
   type DecodedQuorumPacket,
+  type DecodedQuorumRecord,
   encodeElectionHello,
   encodeNotification,
   encodeQuorumPacket,
+  encodeRevalidation,
   QuorumCodecError,
 } from "./quorum-codec.ts";
-import type { MemberTypes, SessionTouch } from "./types.ts";
+import type { MemberTypes, Revalidation, SessionTouch } from "./types.ts";
 
 // ------------------------------------------------------------------ limits
 
@@ -69,6 +72,8 @@ export interface QuorumTransportEvents {
   notification(from: number, n: Notification): void;
   /** A quorum packet arrived from `from` (the leader we connected to, or a learner that connected to us). */
   packet(from: number, packet: QuorumPacket<MemberTypes>, touches: readonly SessionTouch[]): void;
+  /** A REVALIDATE arrived: a learner's question (`ask`) or the leader's answer. It passes no Zab core. */
+  revalidation(from: number, revalidation: Revalidation): void;
   /**
    * A quorum connection (to the leader, or from a learner) dropped, failed to connect, or was replaced by a newer
    * connection of the same learner. Not emitted for `close()`, `connect()` or `stop()` that we asked for.
@@ -403,12 +408,21 @@ export class QuorumTransport {
    * connection the packet is dropped silently: the core's timeouts notice. `touches` ride on a learner's PING.
    */
   send(to: number, packet: QuorumPacket<MemberTypes>, touches?: readonly SessionTouch[]): void {
+    this.writeRecord(to, packet.kind, () => encodeQuorumPacket(packet, touches === undefined ? { learnerSid: this.myId } : { learnerSid: this.myId, touches }));
+  }
+
+  /** Sends a REVALIDATE question or answer on the quorum connection with `to`, like `send`. */
+  sendRevalidation(to: number, revalidation: Revalidation): void {
+    this.writeRecord(to, "REVALIDATE", () => encodeRevalidation(revalidation));
+  }
+
+  private writeRecord(to: number, kind: string, encode: () => Buffer): void {
     if (!this.running) return;
     const link = this.quorumLinks.get(to);
     if (link === undefined) return;
-    const body = encodeQuorumPacket(packet, touches === undefined ? { learnerSid: this.myId } : { learnerSid: this.myId, touches });
+    const body = encode();
     if (body.length > quorumFrameBytesMax) {
-      throw new RangeError(`${packet.kind} of ${body.length} bytes exceeds quorumFrameBytesMax (${quorumFrameBytesMax})`);
+      throw new RangeError(`${kind} of ${body.length} bytes exceeds quorumFrameBytesMax (${quorumFrameBytesMax})`);
     }
     if (link.conn.queuedBytes + body.length > quorumQueuedBytesMax) {
       this.logger.warn(`server ${this.myId}: ${link.conn.queuedBytes} bytes queued for server ${to}; closing its quorum connection`);
@@ -499,16 +513,18 @@ export class QuorumTransport {
   }
 
   private receivePacket(link: QuorumLink, body: Buffer): void {
-    let decoded: DecodedQuorumPacket;
+    let decoded: DecodedQuorumRecord;
     try {
-      decoded = decodeQuorumPacket(body);
+      decoded = decodeQuorumRecord(body, link.direction === "to-leader" ? "leader" : "learner");
     } catch (error) {
       if (!(error instanceof QuorumCodecError)) throw error;
       this.logger.warn(`server ${this.myId}: bad packet from server ${link.sid}: ${error.message}`);
       link.conn.fail(error.message);
       return;
     }
-    if (this.running) this.events.packet(link.sid, decoded.packet, decoded.touches);
+    if (!this.running) return;
+    if (decoded.kind === "revalidation") this.events.revalidation(link.sid, decoded.revalidation);
+    else this.events.packet(link.sid, decoded.decoded.packet, decoded.decoded.touches);
   }
 
   private linkEnded(link: QuorumLink, reason: string): void {

@@ -40,3 +40,15 @@ export interface SessionTouch {
   readonly sessionId: bigint;
   readonly timeoutMs: number;
 }
+
+/**
+ * Apache REVALIDATE (quorum packet type 6): a client re-attaches to its session on a follower or observer, and the
+ * learner asks the leader — which owns every session — whether the session is still alive, rather than trusting
+ * its own table, which may not have applied the session's creation yet (LearnerZooKeeperServer.revalidateSession).
+ * Not a Zab packet: the cores never see it.
+ */
+export type Revalidation =
+  /** Learner → leader (Learner.validateSession): data = long sessionId, int timeout. */
+  | { readonly kind: "ask"; readonly sessionId: bigint; readonly timeoutMs: number }
+  /** Leader → learner (Leader.revalidateSession): data = long sessionId, boolean valid. */
+  | { readonly kind: "answer"; readonly sessionId: bigint; readonly valid: boolean };

@@ -404,6 +404,8 @@ function monitor(server: ZooKeeperServer): Array<[string, string]> {
     bytes_received_count: m.bytesReceived,
     prep_processor_request_queued: m.requestsQueued,
     connection_request_count: m.connectionRequests,
+    connection_revalidate_count: m.connectionRevalidations,
+    revalidate_count: m.revalidations,
     response_bytes: m.responseBytes,
     sync_processor_request_queued: m.requestsQueued,
     outstanding_changes_queued: m.changeRecords,

@@ -103,6 +103,10 @@ export class ServerMetrics {
   bytesReceived = 0;
   /** connection_request_count: ConnectRequests received. */
   connectionRequests = 0;
+  /** connection_revalidate_count: ConnectRequests that re-attach to an existing session. */
+  connectionRevalidations = 0;
+  /** revalidate_count (leader): learners' REVALIDATE questions about their reconnecting clients' sessions. */
+  revalidations = 0;
   /** prep_processor_request_queued / sync_processor_request_queued: requests that entered the pipeline. */
   requestsQueued = 0;
   /** outstanding_changes_queued / _removed: change records of applied txns (PrepRequestProcessor.addChangeRecord). */

@@ -95,6 +95,8 @@ export type QuorumRole =
       forward(write: ForwardedWrite): void;
       /** Asks the leader for a SYNC; `done(true)` once it came back behind every txn outstanding before it. */
       sync(done: (ok: boolean) => void): void;
+      /** Asks the leader whether a reconnecting client's session is alive (REVALIDATE); it answers `revalidated`. */
+      revalidate(sessionId: bigint, timeoutMs: number): void;
     };
 
 /** What a leader's mntr adds (Apache LeaderZooKeeperServer's gauges). */
@@ -201,6 +203,8 @@ export class ZooKeeperServer {
   private readonly preparer: Preparer;
   /** A follower's or observer's role (writes go to the leader); null on a leader or a standalone server. */
   private readonly learnerRole: Extract<QuorumRole, { mode: "follower" | "observer" }> | null;
+  /** Learner: reconnecting clients whose sessions the leader is asked about, by session id (Learner.pendingRevalidations). */
+  private readonly awaitingRevalidation = new Map<bigint, ClientConnection>();
   private readonly acl: AclFunctions;
   private readonly sessionConnections = new Map<bigint, ClientConnection>();
   private readonly fifo: Pending[] = [];
@@ -377,10 +381,19 @@ export class ZooKeeperServer {
       return;
     }
     // Re-attaching to an existing session: the old connection of that session is closed (CLIENT_RECONNECT).
-    const previous = this.sessionConnections.get(request.sessionId);
+    this.metrics.connectionRevalidations++;
+    const previous = this.sessionConnections.get(request.sessionId) ?? this.awaitingRevalidation.get(request.sessionId);
     if (previous !== undefined && previous !== conn) this.closeConnection(previous, "its client reconnected on another connection");
     conn.sessionId = request.sessionId;
     const passwordOk = request.passwd !== null && sessionPassword(request.sessionId).equals(request.passwd);
+    if (passwordOk && this.learnerRole !== null) {
+      // LearnerZooKeeperServer.revalidateSession: sessions belong to the leader, and this server's table may not
+      // have applied the session's creation yet (a client that moved here right after connecting elsewhere).
+      conn.transport.pause();
+      this.awaitingRevalidation.set(request.sessionId, conn);
+      this.learnerRole.revalidate(request.sessionId, conn.sessionTimeoutMs);
+      return;
+    }
     const valid = passwordOk && this.sessions.touch(request.sessionId, now, conn.sessionTimeoutMs);
     if (!valid) {
       this.options.logger.info(
@@ -388,6 +401,33 @@ export class ZooKeeperServer {
       );
     }
     this.finishHandshake(conn, valid);
+  }
+
+  /** Follower/observer: the leader's answer to `revalidate` (Learner.revalidate → finishSessionInit). */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const conn = this.awaitingRevalidation.get(sessionId);
+    if (conn === undefined) {
+      this.options.logger.warn(`the leader answered a revalidation of session 0x${hex(sessionId)} that no connection here awaits`);
+      return;
+    }
+    this.awaitingRevalidation.delete(sessionId);
+    if (!conn.isOpen) return;
+    if (valid) {
+      // The leader vouches for it: track it here too, until its createSession (or closeSession) txn is applied.
+      this.sessions.add(sessionId, conn.sessionTimeoutMs, this.options.clock.nowMs());
+    } else {
+      this.options.logger.info(`invalid session 0x${hex(sessionId)} for client ${conn.describe()}, probably expired (the leader says)`);
+    }
+    this.finishHandshake(conn, valid);
+  }
+
+  /**
+   * Leader: a learner asks whether a reconnecting client's session is alive (Leader.revalidateSession →
+   * checkIfValidGlobalSession). Alive sessions are touched with the timeout the client was given.
+   */
+  revalidateForLearner(sessionId: bigint, timeoutMs: number): boolean {
+    this.metrics.revalidations++;
+    return this.sessions.touch(sessionId, this.options.clock.nowMs(), timeoutMs);
   }
 
   /** ZooKeeperServer.finishSessionInit: the ConnectResponse; an invalid session gets zeros and a closed socket. */

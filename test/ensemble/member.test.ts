@@ -9,6 +9,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ZooKeeperClient } from "../../src/client/index.ts";
 import { fourLetterWord } from "../interop/harness/fourLetter.ts";
 import { startTestEnsemble, type TestEnsemble } from "../support/ensemble.ts";
+import { sessionPassword } from "../../src/server/sessions.ts";
+import { RawClient } from "../server/support/tcp.ts";
+import { body, opCodes } from "../server/support/requests.ts";
 
 let ensemble: TestEnsemble | null = null;
 const clients: ZooKeeperClient[] = [];
@@ -98,6 +101,36 @@ describe("an ensemble of three members over TCP", () => {
     await owner.close();
     await onLeader.sync("/");
     expect(await onLeader.exists("/owned")).toBeNull();
+  });
+
+  it("a client that moves to a follower is revalidated by the leader (REVALIDATE), even before the follower applied its session", async () => {
+    ensemble = await startTestEnsemble();
+    const leader = await ensemble.waitForQuorum();
+    const [f1, f2] = ensemble.ids.filter((id) => id !== leader);
+    const raws: RawClient[] = [];
+    try {
+      const first = await RawClient.session(portOf(ensemble, leader));
+      raws.push(first);
+      // At once, with no request in between: the followers may not have applied the createSession yet.
+      for (const follower of [f1!, f2!]) {
+        const moved = await RawClient.open(portOf(ensemble, follower));
+        raws.push(moved);
+        const response = await moved.handshake({ sessionId: first.sessionId, passwd: first.passwd, timeOut: 3_000 });
+        expect(response.sessionId).toBe(first.sessionId);
+        expect(response.timeOut).toBe(3_000);
+        expect((await moved.call(opCodes.exists, body.pathWatch("/"))).header.err).toBe(0);
+      }
+      // A session the leader never created, with the right password for its id: the leader says no.
+      const stranger = 0x7700000000000001n;
+      const refused = await RawClient.open(portOf(ensemble, f1!));
+      raws.push(refused);
+      expect((await refused.handshake({ sessionId: stranger, passwd: sessionPassword(stranger) })).timeOut).toBe(0);
+      expect(await refused.waitClosed()).toBe(true);
+      const mntr = await fourLetterWord("127.0.0.1", portOf(ensemble, leader), "mntr");
+      expect(mntr).toContain("zk_revalidate_count\t3");
+    } finally {
+      for (const raw of raws) raw.destroy();
+    }
   });
 
   it("the leader expires the session of a client whose follower died; its ephemeral goes on every member", async () => {

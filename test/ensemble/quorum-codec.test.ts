@@ -9,9 +9,11 @@ import {
   decodeElectionHello,
   decodeNotification,
   decodeQuorumPacket,
+  decodeQuorumRecord,
   encodeElectionHello,
   encodeNotification,
   encodeQuorumPacket,
+  encodeRevalidation,
   learnerProtocolVersion,
   QuorumCodecError,
   type DecodedQuorumPacket,
@@ -196,6 +198,20 @@ describe("QuorumPacket bytes (Apache layout)", () => {
     expect(decodeQuorumPacket(apacheBytes).packet).toEqual(p);
   });
 
+  it("REVALIDATE: zxid -1; a learner asks with (long sessionId, int timeout), the leader answers (long sessionId, boolean valid)", () => {
+    const ask = new Bytes().int(6).long(-1n).int(12).long(0x200000000000007n).int(12_000).int(nullVector).buffer;
+    expect(encodeRevalidation({ kind: "ask", sessionId: 0x200000000000007n, timeoutMs: 12_000 })).toEqual(ask);
+    expect(decodeQuorumRecord(ask, "learner")).toEqual({ kind: "revalidation", revalidation: { kind: "ask", sessionId: 0x200000000000007n, timeoutMs: 12_000 } });
+    for (const valid of [true, false]) {
+      const answer = new Bytes().int(6).long(-1n).int(9).long(-5n).raw(Buffer.from([valid ? 1 : 0])).int(nullVector).buffer;
+      expect(encodeRevalidation({ kind: "answer", sessionId: -5n, valid })).toEqual(answer);
+      expect(decodeQuorumRecord(answer, "leader")).toEqual({ kind: "revalidation", revalidation: { kind: "answer", sessionId: -5n, valid } });
+    }
+    // Every other packet comes through decodeQuorumRecord as a Zab packet, whoever sent it.
+    const ack = encodeQuorumPacket({ kind: "ACK", zxid: 9n });
+    expect(decodeQuorumRecord(ack, "learner")).toEqual({ kind: "zab", decoded: decodeQuorumPacket(ack) });
+  });
+
   it("a pre-3.4 FOLLOWERINFO with only the sid as data still names the learner (LearnerHandler)", () => {
     const bytes = new Bytes().int(11).long(2n << 32n).int(8).long(4n).int(nullVector).buffer;
     expect(decodeQuorumPacket(bytes).learnerInfo?.sid).toBe(4);
@@ -214,6 +230,15 @@ describe("QuorumPacket decoding errors name what was wrong", () => {
     expectError(packetBytes(42, null), /unknown quorum packet type 42/);
     expectError(packetBytes(6, null), /REVALIDATE/);
     expectError(packetBytes(9, null), /COMMITANDACTIVATE/);
+  });
+
+  it("a REVALIDATE whose data does not fit its direction's layout, or whose boolean is not 0 or 1", () => {
+    const revalidate = (data: Buffer | null, sender: "leader" | "learner") => () => decodeQuorumRecord(packetBytes(6, data, -1n), sender);
+    expect(revalidate(Buffer.alloc(9), "learner")).toThrow(/REVALIDATE from the learner: data must be 12 bytes \(long sessionId, int timeout\), got 9 bytes/);
+    expect(revalidate(Buffer.alloc(12), "leader")).toThrow(/REVALIDATE from the leader: data must be 9 bytes \(long sessionId, boolean valid\), got 12 bytes/);
+    expect(revalidate(null, "leader")).toThrow(/got null/);
+    expect(revalidate(Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 2]), "leader")).toThrow(/valid must be 0 or 1, got 2/);
+    expect(revalidate(Buffer.alloc(9), "learner")).toThrow(QuorumCodecError);
   });
 
   it("truncated records, lying lengths and trailing bytes", () => {

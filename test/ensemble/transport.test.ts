@@ -7,7 +7,7 @@ import { connect as connectTcp, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeQuorumPacket, encodeQuorumPacket } from "../../src/ensemble/quorum-codec.ts";
 import { QuorumTransport, type PeerAddress, type QuorumTransportEvents } from "../../src/ensemble/transport.ts";
-import type { MemberTypes, SessionTouch } from "../../src/ensemble/types.ts";
+import type { MemberTypes, Revalidation, SessionTouch } from "../../src/ensemble/types.ts";
 import type { Notification, QuorumPacket } from "../../src/quorum/index.ts";
 import { FrameDecoder } from "../../src/proto/frame.ts";
 
@@ -16,6 +16,7 @@ type Packet = QuorumPacket<MemberTypes>;
 type Event =
   | { readonly kind: "notification"; readonly from: number; readonly n: Notification }
   | { readonly kind: "packet"; readonly from: number; readonly packet: Packet; readonly touches: readonly SessionTouch[] }
+  | { readonly kind: "revalidation"; readonly from: number; readonly revalidation: Revalidation }
   | { readonly kind: "disconnected"; readonly sid: number };
 
 const host = "127.0.0.1";
@@ -55,6 +56,7 @@ class Member {
     const events: QuorumTransportEvents = {
       notification: (from, n) => record({ kind: "notification", from, n }),
       packet: (from, packet, touches) => record({ kind: "packet", from, packet, touches }),
+      revalidation: (from, revalidation) => record({ kind: "revalidation", from, revalidation }),
       disconnected: (sid) => record({ kind: "disconnected", sid }),
     };
     this.transport = new QuorumTransport({ myId: sid, peers, events, logger: { info: () => {}, warn: (m) => this.warnings.push(m) } });
@@ -75,7 +77,19 @@ class Member {
 }
 
 function describeEvents(events: Event[]): string {
-  return events.map((e) => (e.kind === "packet" ? `packet ${e.packet.kind} from ${e.from}` : e.kind === "notification" ? `notification from ${e.from}` : `disconnected ${e.sid}`)).join(", ");
+  const one = (e: Event): string => {
+    switch (e.kind) {
+      case "packet":
+        return `packet ${e.packet.kind} from ${e.from}`;
+      case "revalidation":
+        return `REVALIDATE ${e.revalidation.kind} from ${e.from}`;
+      case "notification":
+        return `notification from ${e.from}`;
+      case "disconnected":
+        return `disconnected ${e.sid}`;
+    }
+  };
+  return events.map(one).join(", ");
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -229,6 +243,26 @@ describe("quorum port", () => {
     expect(back[102]).toEqual({ kind: "UPTODATE" });
     expect(leader.of("disconnected")).toEqual([]);
     expect(learner.of("disconnected")).toEqual([]);
+  });
+
+  it("carries REVALIDATE beside the Zab packets: a learner's question, the leader's answer, each in order with the rest", async () => {
+    const { members } = await ensemble(2);
+    const [leader, learner] = members as [Member, Member];
+    learner.transport.connect(1);
+    learner.transport.send(1, { kind: "FOLLOWERINFO", acceptedEpoch: 1 });
+    learner.transport.sendRevalidation(1, { kind: "ask", sessionId: 0x200000000000007n, timeoutMs: 12_000 });
+    learner.transport.send(1, { kind: "ACK", zxid: 5n });
+    await leader.until("a question between two packets", () => leader.events.length === 3);
+    expect(leader.events.map((e) => e.kind)).toEqual(["packet", "revalidation", "packet"]);
+    expect(leader.of("revalidation")).toEqual([{ kind: "revalidation", from: 2, revalidation: { kind: "ask", sessionId: 0x200000000000007n, timeoutMs: 12_000 } }]);
+
+    leader.transport.sendRevalidation(2, { kind: "answer", sessionId: 0x200000000000007n, valid: true });
+    leader.transport.sendRevalidation(2, { kind: "answer", sessionId: 0x200000000000008n, valid: false });
+    await learner.until("two answers", () => learner.of("revalidation").length === 2);
+    expect(learner.of("revalidation").map((e) => e.revalidation)).toEqual([
+      { kind: "answer", sessionId: 0x200000000000007n, valid: true },
+      { kind: "answer", sessionId: 0x200000000000008n, valid: false },
+    ]);
   });
 
   it("an observer is named by its OBSERVERINFO; a leader serves several learners by sid", async () => {
