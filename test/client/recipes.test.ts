@@ -235,6 +235,24 @@ describeWithServer("recipes against a live server", () => {
       expect(changes).toEqual([true, false, true]);
     });
 
+    it("CONNECTIONLOSS on the create: the participant finds its own node by GUID and leads with it, no orphan", async () => {
+      proxy = await FaultyProxy.start(server.port);
+      const client = await connect(proxy.connectString);
+      const observer = await connect(server.connectString);
+      const path = uniquePath("election");
+      await observer.create(path);
+      const lost = loseNextReply(client, "create", proxy);
+      const election = new LeaderElection(client, path, { id: "only" });
+      await election.start();
+      expect(lost.lost()).toBe(true);
+      const children = await observer.getChildren(path);
+      expect(children).toHaveLength(1); // an orphan would sit first in line and no one could ever lead
+      expect(election.nodePath).toBe(`${path}/${children[0]}`);
+      expect(election.isLeader).toBe(true);
+      await election.close();
+      expect(await observer.getChildren(path)).toEqual([]);
+    });
+
     it("a follower takes over when the leader's session expires", async () => {
       proxy = await FaultyProxy.start(server.port);
       const leaderClient = await connect(proxy.connectString, { sessionTimeoutMs: 1000 });
@@ -286,6 +304,35 @@ describeWithServer("recipes against a live server", () => {
       await barriers[2]!.leave(10_000);
       await Promise.all(leaving);
       expect(await clients[0]!.getChildren(path)).toEqual([]);
+    });
+
+    it("a waiter disconnected while the barrier comes down passes once it is back (its watch is re-registered)", async () => {
+      proxy = await FaultyProxy.start(server.port);
+      const owner = await connect(server.connectString);
+      const waiterClient = await connect(proxy.connectString);
+      const path = uniquePath("barrier");
+      await new Barrier(owner, path).set();
+      const waiting = new Barrier(waiterClient, path).wait();
+      await eventually(() => waiterClient.testing.watches().length === 1, 5000, "waiter watch");
+      proxy.refuse(true);
+      proxy.cut();
+      await new Barrier(owner, path).remove();
+      proxy.refuse(false);
+      await waiting;
+    });
+
+    it("CONNECTIONLOSS on a double barrier's create: the retry's NodeExists is recognised as our own node", async () => {
+      proxy = await FaultyProxy.start(server.port);
+      const lossy = await connect(proxy.connectString);
+      const other = await connect(server.connectString);
+      const path = uniquePath("double");
+      await other.create(path);
+      const lost = loseNextReply(lossy, "create", proxy);
+      const entering = [new DoubleBarrier(lossy, path, 2, { id: "a" }).enter(10_000), new DoubleBarrier(other, path, 2, { id: "b" }).enter(10_000)];
+      await Promise.all(entering);
+      expect(lost.lost()).toBe(true);
+      expect((await other.getChildren(path)).sort()).toEqual(["a", "b", "ready"]);
+      expect((await other.exists(`${path}/a`))!.ephemeralOwner).toBe(lossy.session!.sessionId);
     });
 
     it("the time limit applies to entering", async () => {
