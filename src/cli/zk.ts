@@ -30,7 +30,9 @@ interface Config {
   readonly historyFile: string;
 }
 
-function usage(): never {
+/** Exits with status 2 after the usage line, preceded by what was wrong with the arguments, if anything. */
+function usage(problem?: string): never {
+  if (problem !== undefined) process.stderr.write(`zk: ${problem}\n`);
   process.stderr.write("usage: npm run zk -- [-server host:port] [-timeout ms] [connect-string] [command args...]\n");
   process.exit(2);
 }
@@ -41,12 +43,14 @@ function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    if (words.length === 0 && word === "-server") server = argv[++i] ?? usage();
-    else if (words.length === 0 && word === "-timeout") sessionTimeoutMs = Number(argv[++i] ?? usage());
-    else if (words.length === 0 && (word === "-h" || word === "--help")) usage();
+    if (words.length === 0 && word === "-server") server = argv[++i] ?? usage("-server needs a host:port");
+    else if (words.length === 0 && word === "-timeout") {
+      const text = argv[++i] ?? usage("-timeout needs a number of milliseconds");
+      sessionTimeoutMs = Number(text);
+      if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs <= 0) usage(`-timeout ${JSON.stringify(text)} is not a positive whole number of milliseconds`);
+    } else if (words.length === 0 && (word === "-h" || word === "--help")) usage();
     else words.push(word);
   }
-  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs <= 0) usage();
   if (server === undefined) server = words.shift() ?? connectStringDefault;
   return {
     connectString: server,

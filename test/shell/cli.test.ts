@@ -199,6 +199,18 @@ describe("a script on standard input", () => {
     expect(run.code).toBe(0);
   });
 
+  it("refuses bad arguments with exit status 2, saying what was wrong, before connecting anywhere", async () => {
+    const badTimeout = await runShell(["-timeout", "soon", server.connectString], ["ls /"]);
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr.split("\n")[0]).toBe('zk: -timeout "soon" is not a positive whole number of milliseconds');
+    const noServer = await runShell(["-server"], ["ls /"]);
+    expect(noServer.code).toBe(2);
+    expect(noServer.stderr.split("\n")[0]).toBe("zk: -server needs a host:port");
+    const badPort = await runShell(["127.0.0.1:99999"], ["ls /"]);
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toBe('bad port in "127.0.0.1:99999"\n');
+  });
+
   it("fails with exit status 1 when the server cannot be reached", async () => {
     const port = server.port;
     await server.close();
