@@ -101,6 +101,13 @@ export function formatEvent(event: WatchedEvent): string[] {
 
 /** The session event zkCli's default watcher would get for a change of connection state, or null for none. */
 export function sessionEventFor(state: ConnectionStateKind, previous: ConnectionStateKind): WatchedEvent | null {
+  // lab 2.4: the session state machine: which state changes a watcher hears, and as which event
+  //   The client moves notConnected → connecting ⇄ connected → closing → closed, or ends in expired / authFailed
+  //   (chapter 2, "The states of a session"). Return the event Java's default watcher gets for the change from
+  //   `previous` to `state` — { type: "none", state: <keeper state>, path: null } — or null when there is none:
+  //   connected is "syncConnected"; connecting is "disconnected" only when the client was connected (another
+  //   failed attempt tells nothing new); expired, closed and authFailed are told once, by their own name;
+  //   notConnected and closing are not told.
   const event = (s: WatchedEvent["state"]): WatchedEvent => ({ type: "none", state: s, path: null });
   switch (state) {
     case "connected":
@@ -117,6 +124,7 @@ export function sessionEventFor(state: ConnectionStateKind, previous: Connection
     case "closing":
       return null;
   }
+  // end lab 2.4
 }
 
 /** `ZooKeeper.States` names, as zkCli's prompt shows them. */

@@ -52,9 +52,12 @@ export const labs: readonly LabInfo[] = [
   {
     number: 2,
     slug: "02-znodes",
-    title: "Znodes, versions and the Stat clients see",
+    title: "Znodes, versions, the Stat and session states",
     chapter: "02-getting-to-grips.md",
-    read: ["chapters/02-getting-to-grips.md — znode types, versions, sessions", "Book chapter 2, \"ZooKeeper Basics\" and \"Sessions\""],
+    read: [
+      "chapters/02-getting-to-grips.md — znode types, versions, the Stat; sessions and \"The states of a session\"",
+      "Book chapter 2, \"ZooKeeper Basics\" and \"Sessions\"; notes 第2章 (znode类型, 版本, 会话的状态)",
+    ],
     exercises: [
       {
         id: "2.1",
@@ -70,6 +73,11 @@ export const labs: readonly LabInfo[] = [
         id: "2.3",
         title: "the Stat a client sees: cversion and numChildren derived from what is stored",
         hint: "The server stores how many children were ever created; clients see how many child changes there were: stored*2 - numChildren. Containers and TTL nodes store their kind in ephemeralOwner; clients see 0 there.",
+      },
+      {
+        id: "2.4",
+        title: "the session state machine: which state changes a watcher hears, and as which event",
+        hint: "A switch on the new state: connected → event(\"syncConnected\"); connecting → event(\"disconnected\") only if previous === \"connected\", else null (a retry while already disconnected is no news); expired, closed, authFailed → the event of the same name; notConnected and closing → null.",
       },
     ],
   },

@@ -1,6 +1,7 @@
 // Lab 2 (book chapter 2 "ZooKeeper Basics"; notes §2 znode类型, 版本): versions, sequential names, the Stat clients see.
 import assert from "node:assert/strict";
-import { BadVersionError, type ZooKeeperClient } from "#src/client/index.ts";
+import { BadVersionError, SessionExpiredError, createClient, type ConnectionStateKind, type ZooKeeperClient } from "#src/client/index.ts";
+import { sessionEventFor as referenceSessionEventFor } from "#src/shell/format.ts";
 import { DataTree } from "#src/tree/data-tree.ts";
 import { clientStat as referenceClientStat } from "#src/tree/stat.ts";
 import { Preparer as ReferencePreparer, formatSequence as referenceFormat } from "#src/server/prepare.ts";
@@ -12,6 +13,9 @@ import { clientFor, serverFor } from "./support.ts";
 
 type PrepareModule = typeof import("#src/server/prepare.ts");
 type StatModule = typeof import("#src/tree/stat.ts");
+type FormatModule = typeof import("#src/shell/format.ts");
+
+const stateKinds: readonly ConnectionStateKind[] = ["notConnected", "connecting", "connected", "closing", "closed", "expired", "authFailed"];
 
 /** A server whose prepare step is the learner's. */
 async function serverWithPreparer(lab: CheckContext) {
@@ -131,5 +135,44 @@ export default defineChecks(2, {
     await client.create("/c", "", { mode: "container" });
     assert.equal((await statOf(client, "/c")).ephemeralOwner, 0n, "a container shows ephemeralOwner 0");
 
+  },
+
+  "2.4": async (lab) => {
+    const { sessionEventFor } = await lab.load<FormatModule>("format.ts");
+    // Every change of state the client can make, against the reference.
+    for (const previous of stateKinds) {
+      for (const state of stateKinds) {
+        assert.deepEqual(sessionEventFor(state, previous), referenceSessionEventFor(state, previous), `the event for ${previous} → ${state}`);
+      }
+    }
+    // A real client's life, as its state listener sees it: connect, lose the connection and get it back, lose it
+    // again while another handle closes the session (so the reconnect finds it expired); a second client is closed.
+    const server = await serverFor(lab);
+    const heard: string[] = [];
+    const listen = (client: ZooKeeperClient) =>
+      client.onStateChange((state, previous) => {
+        const event = sessionEventFor(state.kind, previous.kind);
+        if (event !== null) heard.push(event.state);
+      });
+    const client = createClient(server.connectString, { sessionTimeoutMs: 4_000, reconnectDelayMsMax: 50 });
+    lab.cleanup(() => client.close());
+    listen(client);
+    await client.connect({ timeoutMs: 5_000 });
+    client.testing.destroySocket();
+    await client.waitForState("connected");
+    const twin = createClient(server.connectString, { session: client.session!, reconnectDelayMsMax: 50 });
+    await twin.connect({ timeoutMs: 5_000 });
+    await twin.close();
+    client.testing.destroySocket();
+    await assert.rejects(client.waitForState("connected"), SessionExpiredError, "the reconnect finds the session closed elsewhere");
+    const other = createClient(server.connectString, { reconnectDelayMsMax: 50 });
+    listen(other);
+    await other.connect({ timeoutMs: 5_000 });
+    await other.close();
+    assert.deepEqual(
+      heard,
+      ["syncConnected", "disconnected", "syncConnected", "disconnected", "expired", "syncConnected", "closed"],
+      "the session events a real client's watcher gets: connected, disconnected and back, disconnected and expired; then a second client connected and closed",
+    );
   },
 });

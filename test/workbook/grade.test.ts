@@ -51,10 +51,10 @@ describe("npm run grade", () => {
   it("gives full marks to the solutions and none to the stubs", async () => {
     const full = await gradeSubmission(projectRoot, solved, "t1", { seed: 1, labs: [1, 2] });
     const none = await gradeSubmission(projectRoot, stubs, "t2", { seed: 1, labs: [1, 2] });
-    expect([full.points, full.max]).toEqual([6, 6]);
-    expect([none.points, none.max]).toEqual([0, 6]);
+    expect([full.points, full.max]).toEqual([7, 7]);
+    expect([none.points, none.max]).toEqual([0, 7]);
     expect(none.labs[0]!.exercises.map((o) => o.status)).toEqual(["todo", "todo", "todo"]);
-    expect(gradeTable([full, none])).toMatch(/all-solutions\s+3\/3\s+3\/3\s+6\/6\n\s*all-stubs\s+0\/3\s+0\/3\s+0\/6/);
+    expect(gradeTable([full, none])).toMatch(/all-solutions\s+3\/3\s+4\/4\s+7\/7\n\s*all-stubs\s+0\/3\s+0\/4\s+0\/7/);
   }, 120_000);
 
   it("an infinite loop costs only the exercise it is in", async () => {
@@ -71,7 +71,7 @@ describe("npm run grade", () => {
 
   it("grades partial work per exercise and ignores anything but labs/", async () => {
     const grade = await gradeSubmission(projectRoot, partial, "t4", { seed: 1, labs: [1, 2] });
-    expect(grade.labs.map((l) => `${l.lab}:${l.points}/${l.max}`)).toEqual(["1:3/3", "2:0/3"]);
+    expect(grade.labs.map((l) => `${l.lab}:${l.points}/${l.max}`)).toEqual(["1:3/3", "2:0/4"]);
   }, 120_000);
 
   it("says so when a submission has no labs/ folder", async () => {

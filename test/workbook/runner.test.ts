@@ -92,7 +92,7 @@ describe("npm run lab N (watch mode in a pseudo-terminal)", () => {
       await writeFile(file, await readFile(path.join(projectRoot, "solutions", "01-master-election", "election.ts"), "utf8"));
       await waitFor(/running lab 1[\s\S]*PASS 1\.1[\s\S]*Lab 1 is done\. Next: lab 2, .*\(press n, or `npm run lab 2`\)[\s\S]*h hint/, mark);
       expect(JSON.parse(await readFile(path.join(scratch, "progress.json"), "utf8")).labs["1"].passed).toEqual(["1.1", "1.2", "1.3"]);
-      await press("n", /Lab 2: Znodes, versions and the Stat clients see[\s\S]*running lab 2[\s\S]*TODO 2\.1[\s\S]*h hint/);
+      await press("n", /Lab 2: Znodes, versions, the Stat and session states[\s\S]*running lab 2[\s\S]*TODO 2\.1[\s\S]*h hint/);
       child.stdin.write("q");
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
       expect(code).toBe(0);
@@ -100,6 +100,6 @@ describe("npm run lab N (watch mode in a pseudo-terminal)", () => {
       child.kill();
     }
     // A new runner reads the same state file.
-    expect(lab([]).stdout).toMatch(/ 1 {2}Master election with an ephemeral \/master +done\n 2 {2}Znodes, versions and the Stat clients see +not started/);
+    expect(lab([]).stdout).toMatch(/ 1 {2}Master election with an ephemeral \/master +done\n 2 {2}Znodes, versions, the Stat and session states +not started/);
   }, 90_000);
 });
