@@ -128,6 +128,11 @@ export class Master {
 
   /** /tasks with a watch, set again on every change; each task in it is waiting to be assigned. */
   private async watchTasks(): Promise<void> {
+    // lab 4.5: the master's loop over /tasks: list it with a watch, set the watch again, assign each task
+    //   The same loop as 4.4, for tasks: while this.active, getChildren(tasksPath) with a watch that calls
+    //   this.watchTasks() again (a new task fires the watch once; without a new watch the next task waits
+    //   forever). Retry on ConnectionLossError. Then this.assign(task) for each task in the list, in sorted
+    //   order; an assign that fails is reported (this.report), not thrown: one bad task must not stop the loop.
     if (!this.active) return;
     let tasks: string[];
     try {
@@ -137,6 +142,7 @@ export class Master {
       throw error;
     }
     for (const task of tasks.sort()) await this.assign(task).catch((e) => this.report(`assign ${task} failed: ${e}`));
+    // end lab 4.5
   }
 
   private async assignPending(): Promise<void> {

@@ -110,7 +110,10 @@ export const labs: readonly LabInfo[] = [
     slug: "04-watches",
     title: "One-time watches, on the server and in the master",
     chapter: "04-watches.md",
-    read: ["chapters/04-watches.md — one-time triggers, the ordering guarantee, re-registering", "Book chapter 4, \"Dealing with State Change\""],
+    read: [
+      "chapters/04-watches.md — one-time triggers, the ordering guarantee, re-registering, the master–worker example without polling",
+      "Book chapter 4, \"Dealing with State Change\" (\"The Master Watches for Changes in the List of Workers\", \"…Tasks\"); notes 第4章 (单次触发器, 监视点)",
+    ],
     exercises: [
       {
         id: "4.1",
@@ -131,6 +134,11 @@ export const labs: readonly LabInfo[] = [
         id: "4.4",
         title: "the master's loop: list /workers with a watch, and set it again on every change",
         hint: "getChildren(\"/workers\", { watch }) in a function that calls itself from the watch callback. A watch fires once: if you do not set it again you miss every later change.",
+      },
+      {
+        id: "4.5",
+        title: "the master's loop over /tasks: list it with a watch, set the watch again, assign each task",
+        hint: "Like 4.4: if (!this.active) return; tasks = await this.client.getChildren(tasksPath, { watch: () => void this.watchTasks().catch(() => {}) }), calling this.watchTasks() again on ConnectionLossError; then for each task of tasks.sort(): await this.assign(task).catch((e) => this.report(...)).",
       },
     ],
   },

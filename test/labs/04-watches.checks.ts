@@ -5,7 +5,8 @@ import { WatchManager as ReferenceWatchManager, type Watcher } from "#src/server
 import type { TreeEvent } from "#src/tree/data-tree.ts";
 import type { Random } from "#src/sim/random.ts";
 import { defineChecks, type CheckContext } from "#src/workbook/checks.ts";
-import { clientFor, eventually, serverFor, sleep, withConnectionLoss } from "./support.ts";
+import { bootstrap } from "#src/apps/master-worker/bootstrap.ts";
+import { clientFor, eventually, serverFor, settles, sleep, withConnectionLoss } from "./support.ts";
 
 type WatchesModule = typeof import("#src/server/watches.ts");
 type MasterModule = typeof import("#src/apps/master-worker/master.ts");
@@ -124,6 +125,16 @@ export default defineChecks(4, {
     await eventually(() => events.length >= 2, "both of the client's watchers were called");
     assert.deepEqual(events.sort(), ["child nodeDeleted", "data nodeDeleted"]);
     assert.equal(server.zk.watches.data.watchCount + server.zk.watches.child.watchCount, 0, "fired watches are gone from the server");
+
+    // Notification first (notes §4 通知优先): the server sends the notification while it applies the change, before
+    // the reply to the request that made it — so even the client that deletes a node it watches hears the
+    // notification before its delete completes, and no client can see the node gone while its watch is pending.
+    await a.create("/mine", "");
+    const order: string[] = [];
+    await a.exists("/mine", { watch: (e) => order.push(`watcher: ${e.type}`) });
+    await a.delete("/mine");
+    order.push("delete resolved");
+    assert.deepEqual(order, ["watcher: nodeDeleted", "delete resolved"], "the notification comes before the reply to the delete that caused it");
   },
 
   "4.3": async (lab) => {
@@ -177,5 +188,34 @@ export default defineChecks(4, {
     await sleep(200);
     assert.equal(seen.length, before, "once inactive, the loop stops");
     assert.deepEqual(seen[0], [], "the first call lists the workers at once (none yet)");
+  },
+
+  "4.5": async (lab) => {
+    // The learner's whole Master (its /workers loop is 4.4) with a real client: tasks that are there when it is
+    // elected, and tasks submitted one by one afterwards, each of which only the re-set /tasks watch can announce.
+    const { Master } = await lab.load<MasterModule>("master.ts");
+    const server = await serverFor(lab);
+    const setup = await clientFor(lab, server.connectString);
+    const worker = await clientFor(lab, server.connectString);
+    const masterClient = await clientFor(lab, server.connectString);
+    await bootstrap(setup);
+    await worker.create("/workers/w1", "Idle", { mode: "ephemeral" });
+    await worker.create("/assign/w1", "");
+    const submitted = [await setup.create("/tasks/task-", "before", { mode: "persistentSequential" })];
+    const master = new Master(masterClient, { id: "master-1" });
+    lab.cleanup(() => master.stop());
+    await master.run();
+    assert.equal(master.currentState, "elected", "the master was elected");
+    const assignedNow = async () => ({
+      actual: { assigned: (await setup.getChildren("/assign/w1")).sort(), waiting: await setup.getChildren("/tasks") },
+      expected: { assigned: submitted.map((p) => p.slice("/tasks/".length)).sort(), waiting: [] as string[] },
+    });
+    await settles(assignedNow, "a task waiting in /tasks when the master starts is assigned to the live worker");
+    for (const data of ["later-1", "later-2", "later-3"]) {
+      submitted.push(await setup.create("/tasks/task-", data, { mode: "persistentSequential" }));
+      await settles(assignedNow, `a task submitted after the master started (${data}) is assigned: the /tasks watch was set again`);
+    }
+    const { data } = await setup.getData(`/assign/w1/${submitted[2]!.slice("/tasks/".length)}`);
+    assert.equal(data?.toString(), "later-2", "the assignment carries the task's data");
   },
 });
