@@ -2,6 +2,9 @@
  * The learner's loop, timed (issue 6): how long `npm run lab 4 --once` takes from start to verdict (goal ≤ 3 s),
  * and, in watch mode, how long from saving a lab file to the new verdict (goal ≤ 1 s). Medians of several runs.
  *
+ * Each is measured twice: on the stubs (every exercise stops at its LabTodo: the runner's own cost) and on solved
+ * files (every check really runs, with its server and clients: what a learner who has done the lab waits for).
+ *
  *   npm run bench:lab [-- --runs 5]
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -16,21 +19,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const scratch = path.join(projectRoot, ".zkbook", "bench-lab");
 const env = { ...process.env, NO_COLOR: "1", ZKBOOK_PROGRESS: path.join(scratch, "progress.json") };
 
-function onceTimes(): number[] {
+function onceTimes(extra: readonly string[]): number[] {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    const result = spawnSync("npm", ["run", "--silent", "lab", "4", "--", "--once"], { cwd: projectRoot, env, encoding: "utf8" });
+    const result = spawnSync("npm", ["run", "--silent", "lab", "4", "--", "--once", ...extra], { cwd: projectRoot, env, encoding: "utf8" });
     times.push(performance.now() - started);
     if (!/exercises/.test(result.stdout)) throw new Error(`npm run lab 4 --once gave no verdict:\n${result.stdout}\n${result.stderr}`);
   }
   return times;
 }
 
-async function saveToVerdictTimes(): Promise<number[]> {
+async function saveToVerdictTimes(from: "labs" | "solutions"): Promise<number[]> {
   const tree = path.join(scratch, "labs");
   await rm(tree, { recursive: true, force: true });
-  await cp(path.join(projectRoot, "labs", "04-watches"), path.join(tree, "04-watches"), { recursive: true });
+  await cp(path.join(projectRoot, from, "04-watches"), path.join(tree, "04-watches"), { recursive: true });
   const file = path.join(tree, "04-watches", "watches.ts");
   const tsx = path.join(projectRoot, "node_modules", ".bin", "tsx");
   const child = spawn("script", ["-qfec", `${tsx} src/cli/lab.ts 4`, "/dev/null"], {
@@ -64,9 +67,16 @@ async function saveToVerdictTimes(): Promise<number[]> {
   return times;
 }
 
-const once = onceTimes();
-const save = await saveToVerdictTimes();
-console.log(`machine: ${os.cpus().length} cores, node ${process.version}`);
-console.log(`npm run lab 4 --once, start to verdict: median ${(median(once) / 1000).toFixed(2)} s over ${runs} runs (goal ≤ 3 s)`);
-console.log(`watch mode, save to new verdict:       median ${(median(save) / 1000).toFixed(2)} s over ${runs} saves (goal ≤ 1 s)`);
+const seconds = (times: number[]) => `median ${(median(times) / 1000).toFixed(2)} s`;
+const onceStubs = onceTimes([]);
+const onceSolved = onceTimes(["--solution"]);
+const saveStubs = await saveToVerdictTimes("labs");
+const saveSolved = await saveToVerdictTimes("solutions");
+console.log(`machine: ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
+console.log(`npm run lab 4 --once, start to verdict (goal ≤ 3 s), over ${runs} runs:`);
+console.log(`  stubs:  ${seconds(onceStubs)}`);
+console.log(`  solved: ${seconds(onceSolved)}`);
+console.log(`watch mode, save to new verdict (goal ≤ 1 s), over ${runs} saves:`);
+console.log(`  stubs:  ${seconds(saveStubs)}`);
+console.log(`  solved: ${seconds(saveSolved)}`);
 await rm(scratch, { recursive: true, force: true });
