@@ -6,8 +6,7 @@
  * Only for calls that are safe to repeat. After a ConnectionLossError the call may have been executed or not
  * (book chapter 3, "CONNECTIONLOSS"): repeating getData or setData with a version is harmless; repeating a
  * sequential create may make a second node (the recipes solve that by putting a GUID in the name, see
- * `createProtected` in
- * `recipes/support.ts`).
+ * `createProtected` in `recipes/support.ts`).
  *
  * What is retried: ConnectionLossError, OperationTimeoutError, and RequestTimeoutError (the client's own per-request
  * timeout, which also leaves the outcome unknown and drops the connection). Never SessionExpiredError: a dead
