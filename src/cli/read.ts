@@ -10,7 +10,8 @@ if (which === undefined) {
 } else {
   const chapters = await listChapters(projectRoot);
   if (!chapters.some((c) => String(c.number) === which || c.file === which || (which === "glossary" && c.number === 0))) {
-    console.error(`npm run read: there is no chapter ${JSON.stringify(which)}; the chapters are ${chapters.map((c) => c.number).join(", ")}`);
+    const names = chapters.map((c) => (c.number === 0 ? "glossary" : String(c.number)));
+    console.error(`npm run read: there is no chapter ${JSON.stringify(which)}; the chapters are ${names.join(", ")}`);
     process.exit(2);
   }
   console.log(await renderChapterForTerminal(projectRoot, which, color));

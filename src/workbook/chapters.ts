@@ -82,7 +82,9 @@ function block(token: Token, color: boolean, indent = ""): string[] {
         const bullet = list.ordered ? `${Number(list.start || 1) + i}.` : "•";
         const inner = item.tokens.flatMap((t) => (t.type === "text" ? [inline((t as Tokens.Text).tokens, color)] : block(t, color, indent + "   ")));
         const [first = "", ...rest] = inner.filter((l, k, all) => !(l === "" && k === all.length - 1));
-        return [`${indent}${bullet} ${first.trimStart()}`, ...rest];
+        // An item's wrapped lines line up under its text, not under the bullet.
+        const hang = `\n${indent}${" ".repeat(bullet.length + 1)}`;
+        return [`${indent}${bullet} ${first.trimStart().split("\n").join(hang)}`, ...rest];
       });
       return [...lines, ""];
     }

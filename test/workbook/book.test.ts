@@ -43,4 +43,9 @@ describe("the book", () => {
     expect(headingSlug("The two Java forms, and this client&#39;s <code>{ watch }</code>")).toBe("the-two-java-forms-and-this-clients--watch");
     expect(markdownForTerminal("**bold** and `code`", false)).toBe("bold and code\n");
   });
+
+  it("lines a list item's wrapped lines up under its text", () => {
+    expect(markdownForTerminal("- one\n  two\n- three\n", false)).toBe("• one\n  two\n• three\n");
+    expect(markdownForTerminal("1. one\n   two\n", false)).toBe("1. one\n   two\n");
+  });
 });
