@@ -1,5 +1,5 @@
 /**
- * `npm run lab [N] [--once] [--solution] [--seed S] [--stress K]`: the learner's loop (DESIGN.md "The learner's
+ * `npm run lab [N] [--once] [--solution] [--seed S] [--stress K] [--hint]`: the learner's loop (DESIGN.md "The learner's
  * loop"). Without N: the list of labs with progress, then (on a terminal) the first unfinished lab. With N: run
  * lab N's checks against labs/NN-topic, show the verdict, and re-run whenever a file there is saved.
  */
@@ -22,12 +22,13 @@ interface Args {
   solution: boolean;
   seed?: number;
   stress?: number;
+  hint: boolean;
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { once: false, solution: false };
+  const args: Args = { once: false, solution: false, hint: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -39,9 +40,11 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (arg === "--solution") args.solution = true;
     else if (arg === "--seed") args.seed = value();
     else if (arg === "--stress") args.stress = value();
+    else if (arg === "--hint") args.hint = true;
     else if (/^\d+$/.test(arg)) args.lab = Number(arg);
     else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
   }
+  if (args.hint && args.lab === undefined) throw new UsageError("--hint needs a lab, e.g. npm run lab 4 -- --hint");
   if (args.lab !== undefined && labByNumber(args.lab) === undefined) {
     throw new UsageError(`there is no lab ${args.lab}; the labs are ${labs.map((l) => l.number).join(", ")}`);
   }
@@ -86,6 +89,7 @@ async function runAndReport(lab: LabInfo, args: Args, tree: string, watching: bo
   say(...firstFailure(lab, run.outcomes, style));
   const passed = run.outcomes.filter((o) => o.status === "pass").map((o) => o.id);
   say("", `${progressBar(passed.length, lab.exercises.length, style)}  ${seedLine(run.seed, style)}`);
+  if (!watching && passed.length < lab.exercises.length) say(`Stuck? \`npm run lab ${lab.number} -- --hint\` shows a hint.`);
   if (style.color) say(paint(style, "dim", `verdict in ${((performance.now() - started) / 1000).toFixed(1)} s`));
   if (!args.solution) await saveProgress(progressPath, recordRun(await loadProgress(progressPath), lab.number, passed, new Date()));
   if (passed.length === lab.exercises.length) {
@@ -94,6 +98,16 @@ async function runAndReport(lab: LabInfo, args: Args, tree: string, watching: bo
     say("", paint(style, "green", `Lab ${lab.number} is done.`) + (next ? ` Next: lab ${next.number}, ${next.title} (${how}).` : " That was the last lab."));
   }
   return run;
+}
+
+/**
+ * --hint: the `h` key for scripts and non-TTY terminals: the hint of the first exercise that did not pass in the
+ * last run (the state file), or of the first one if the lab was never run.
+ */
+async function printHint(lab: LabInfo): Promise<void> {
+  const passed = passedIn(await loadProgress(progressPath), lab.number);
+  const exercise = lab.exercises.find((e) => !passed.has(e.id));
+  say(exercise ? `Hint for ${exercise.id} (${exercise.title}): ${exercise.hint}` : `Every exercise of lab ${lab.number} passed in its last run: no hint needed.`);
 }
 
 /** --stress K: K runs with seeds S, S+1, ...; the failure rate per exercise and the failing seeds. */
@@ -200,6 +214,10 @@ async function main(): Promise<void> {
     return;
   }
   const lab = args.lab !== undefined ? labByNumber(args.lab)! : await firstUnfinished();
+  if (args.hint) {
+    await printHint(lab);
+    return;
+  }
   if (args.stress !== undefined) {
     process.exitCode = await stress(lab, args, tree, args.stress);
     return;
@@ -216,7 +234,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    console.error(`npm run lab: ${error.message}\nusage: npm run lab [N] [-- --once] [--solution] [--seed S] [--stress K]`);
+    console.error(`npm run lab: ${error.message}\nusage: npm run lab [N] [-- --once] [--solution] [--seed S] [--stress K] [--hint]`);
     process.exit(2);
   }
   console.error(error);

@@ -23,6 +23,15 @@ describe("npm run lab (non-TTY)", () => {
     expect(run.stdout).toMatch(/TODO 1\.1 run for master/);
     expect(run.stdout).toMatch(/Next: exercise 1\.1\. Write it where the stub throws LabTodo:\n {2}labs\/01-master-election\/election\.ts:\d+:\d+/);
     expect(run.stdout).toContain("[--------------------] 0/3 exercises");
+    expect(run.stdout).toContain("Stuck? `npm run lab 1 -- --hint` shows a hint.");
+  });
+
+  it("gives the hint of the first exercise that did not pass, without a terminal (--hint)", () => {
+    // The run above left lab 1 with nothing passed in the scratch state file.
+    const run = lab(["1", "--hint"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Hint for 1\.1 \(run for master: [^)]*\): client\.create\("\/master"/);
+    expect(lab(["--hint"]).stderr).toContain("--hint needs a lab");
   });
 
   it("passes every exercise against the solution and exits 0", () => {
