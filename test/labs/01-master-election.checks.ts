@@ -1,6 +1,7 @@
 // Lab 1 (book chapter 1, notes §1.2 主节点选举): master election with an ephemeral /master.
 import assert from "node:assert/strict";
 import { NoNodeError } from "#src/client/index.ts";
+import { checkMaster as referenceCheckMaster } from "#src/apps/master-worker/election.ts";
 import { defineChecks } from "#src/workbook/checks.ts";
 import { clientFor, eventually, serverFor, sleep, withConnectionLoss } from "./support.ts";
 
@@ -40,6 +41,21 @@ export default defineChecks(1, {
     assert.equal(await checkMaster(flaky, "master-b"), "notElected", "after connection losses, ask again until there is an answer");
     assert.equal(flaky.injected, 2, "both injected losses were met (and retried)");
     await assert.rejects(b.getData("/nope"), NoNodeError);
+
+    // Generated cases, yours against the reference: who holds /master (nobody, me, someone else), and how many of
+    // the reads are lost first, before or after the server answered.
+    for (let i = 0; i < 12; i++) {
+      const holder = lab.random.pick(["nobody", "me", "other"] as const);
+      const losses = lab.random.int(0, 3);
+      const at = lab.random.pick(["beforeApply", "afterApply"] as const);
+      await a.delete("/master").catch(() => {});
+      if (holder !== "nobody") await a.create("/master", Buffer.from(holder === "me" ? "master-b" : "master-a"), { mode: "ephemeral" });
+      const answers: string[] = [];
+      for (const check of [referenceCheckMaster, checkMaster]) {
+        answers.push(await check(withConnectionLoss(b, [{ method: "getData", at, times: losses }]), "master-b"));
+      }
+      assert.equal(answers[1], answers[0], `checkMaster("master-b") with /master held by ${holder}, ${losses} lost read(s) (${at}) (seed ${lab.random.seed})`);
+    }
   },
 
   "1.3": async (lab) => {

@@ -1,12 +1,66 @@
 // Lab 3 (book chapter 3; notes §3 注册从节点, updateStatus): idempotent bootstrap and registration, status updates
 // that survive CONNECTIONLOSS.
 import assert from "node:assert/strict";
-import { NoNodeError, NodeExistsError } from "#src/client/index.ts";
+import { ConnectionLossError, NoNodeError, NodeExistsError, type ZooKeeperClient } from "#src/client/index.ts";
+import { StatusReporter as ReferenceStatusReporter } from "#src/apps/master-worker/worker.ts";
+import type { Random } from "#src/sim/random.ts";
 import { defineChecks } from "#src/workbook/checks.ts";
 import { clientFor, serverFor, sleep, withConnectionLoss } from "./support.ts";
 
 type Bootstrap = typeof import("#src/apps/master-worker/bootstrap.ts");
 type WorkerModule = typeof import("#src/apps/master-worker/worker.ts");
+
+/** One generated run of status updates: for each, when it starts and how its setData calls are lost. */
+interface StatusStep {
+  readonly status: string;
+  readonly startAfterMs: number;
+  /** For each setData call of this status, in order: lost before the server sees it after `delayMs`, or sent. */
+  readonly losses: readonly number[];
+}
+
+function statusSchedule(random: Random): StatusStep[] {
+  return Array.from({ length: random.int(3, 6) }, (_v, i) => ({
+    status: `s${i}`,
+    startAfterMs: random.int(0, 25),
+    losses: Array.from({ length: random.int(0, 2) }, () => random.int(0, 60)),
+  }));
+}
+
+/**
+ * Plays `schedule` through a StatusReporter on `client`; returns the statuses the server applied, in order. A
+ * status's setData calls fail as its `losses` say (ConnectionLossError after the delay, before the server sees it).
+ */
+async function playStatuses(Reporter: typeof ReferenceStatusReporter, client: ZooKeeperClient, schedule: readonly StatusStep[]): Promise<string[]> {
+  const applied: string[] = [];
+  const calls = new Map<string, number>();
+  const lossy = new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== "setData") return typeof value === "function" ? value.bind(target) : value;
+      return async (path: string, data: Buffer | string, ...rest: unknown[]) => {
+        const status = data.toString();
+        const call = calls.get(status) ?? 0;
+        calls.set(status, call + 1);
+        const delay = schedule.find((s) => s.status === status)?.losses[call];
+        if (delay !== undefined) {
+          await sleep(delay);
+          throw new ConnectionLossError(path);
+        }
+        const stat = await (target.setData as (...a: unknown[]) => Promise<unknown>)(path, data, ...rest);
+        applied.push(status);
+        return stat;
+      };
+    },
+  }) as ZooKeeperClient;
+  const reporter = new Reporter(lossy, "w1", "Idle");
+  const pending: Promise<void>[] = [];
+  for (const step of schedule) {
+    await sleep(step.startAfterMs);
+    pending.push(reporter.setStatus(step.status));
+  }
+  await Promise.all(pending);
+  return applied;
+}
 
 export default defineChecks(3, {
   "3.1": async (lab) => {
@@ -72,5 +126,23 @@ export default defineChecks(3, {
     await sleep(50);
     assert.equal((await client.getData("/workers/w1")).data?.toString(), "B", "an update older than the latest status is dropped, not retried");
     assert.equal(reporter.current, "B");
+
+    // Generated runs: updates that overlap, each lost a random number of times after random delays. The learner's
+    // reporter and the reference play the same schedule; whatever the timing, the server must end with the latest
+    // status, and once the latest is written no older one may follow it.
+    for (let run = 0; run < 4; run++) {
+      const schedule = statusSchedule(lab.random);
+      const latest = schedule[schedule.length - 1]!.status;
+      const what = `statuses ${JSON.stringify(schedule)} (seed ${lab.random.seed})`;
+      const results: Array<{ final: string | undefined; afterLatest: string[] }> = [];
+      for (const Reporter of [ReferenceStatusReporter, StatusReporter as typeof ReferenceStatusReporter]) {
+        await client.setData("/workers/w1", "Idle");
+        const applied = await playStatuses(Reporter, client, schedule);
+        const final = (await client.getData("/workers/w1")).data?.toString();
+        results.push({ final, afterLatest: applied.slice(applied.lastIndexOf(latest) + 1) });
+      }
+      assert.deepEqual(results[1], results[0], `the same updates through yours and the reference: the latest status stays, nothing older is written after it; ${what}`);
+      assert.deepEqual(results[0], { final: latest, afterLatest: [] }, `the reference keeps the latest status; ${what}`);
+    }
   },
 });
