@@ -20,6 +20,15 @@
 import type { ACL, ClientInfo, CreateModeName, Stat } from "../proto/index.ts";
 import { parseConnectString, shuffleHosts } from "./connect-string.ts";
 import { isSequentialMode, validateCreateMode } from "./create-mode.ts";
+import {
+  checkAcl,
+  checkData,
+  checkTimeout,
+  checkVersion,
+  checkWatchMode,
+  checkWatcher,
+  checkWatcherType,
+} from "./arguments.ts";
 import { ClientCore, type ConnectionState, type RequestOutcome, type SessionInfo, type WatchedEvent } from "./core.ts";
 import {
   AuthFailedError,
@@ -269,6 +278,9 @@ export class ZooKeeperClient {
     const mode = options.mode ?? "persistent";
     validateCreateMode(path, mode, options.ttlMs);
     validatePath(path, isSequentialMode(mode));
+    checkData("create", path, data);
+    if (options.acl !== undefined) checkAcl("create", path, options.acl);
+    checkTimeout("create", path, options.timeoutMs);
     return this.call(
       {
         op: "create",
@@ -285,28 +297,34 @@ export class ZooKeeperClient {
 
   async delete(path: string, options: VersionOptions = {}): Promise<void> {
     validatePath(path);
+    checkVersionOptions("delete", path, options);
     await this.call({ op: "delete", path, version: options.version ?? -1 }, options.timeoutMs);
   }
 
   /** The node's Stat, or null when it does not exist (a watch is set either way, and fires on creation too). */
   async exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
     validatePath(path);
+    checkWatchOptions("exists", path, options);
     return this.call({ op: "exists", path, ...watcherOf(options) }, options.timeoutMs);
   }
 
   async getData(path: string, options: WatchOptions = {}): Promise<DataSnapshot> {
     validatePath(path);
+    checkWatchOptions("getData", path, options);
     return this.call({ op: "getData", path, ...watcherOf(options) }, options.timeoutMs);
   }
 
   async setData(path: string, data: NodeData, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
+    checkData("setData", path, data);
+    checkVersionOptions("setData", path, options);
     return this.call({ op: "setData", path, data: toNodeBytes(data), version: options.version ?? -1 }, options.timeoutMs);
   }
 
   /** The children's names (not paths), in the server's order (unsorted). */
   async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
     validatePath(path);
+    checkWatchOptions("getChildren", path, options);
     return (await this.call({ op: "getChildren", path, withStat: false, ...watcherOf(options) }, options.timeoutMs))
       .children;
   }
@@ -314,6 +332,7 @@ export class ZooKeeperClient {
   /** Children and the parent's Stat (opcode getChildren2). */
   async getChildren2(path: string, options: WatchOptions = {}): Promise<{ children: string[]; stat: Stat }> {
     validatePath(path);
+    checkWatchOptions("getChildren2", path, options);
     const result = await this.call({ op: "getChildren", path, withStat: true, ...watcherOf(options) }, options.timeoutMs);
     return { children: result.children, stat: result.stat! };
   }
@@ -325,6 +344,8 @@ export class ZooKeeperClient {
 
   async setACL(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
+    checkAcl("setACL", path, acl);
+    checkVersionOptions("setACL", path, options);
     return this.call({ op: "setACL", path, acl, version: options.version ?? -1 }, options.timeoutMs);
   }
 
@@ -348,9 +369,26 @@ export class ZooKeeperClient {
    */
   async multi(ops: readonly TransactionOp[], options: CallOptions = {}): Promise<TransactionResult[]> {
     for (const op of ops) {
-      if (op.op === "create") validateCreateMode(op.path, op.mode, op.ttlMs);
+      switch (op.op) {
+        case "create":
+          validateCreateMode(op.path, op.mode, op.ttlMs);
+          checkAcl("multi create", op.path, op.acl);
+          checkData("multi create", op.path, op.data);
+          break;
+        case "setData":
+          checkData("multi setData", op.path, op.data);
+          checkVersion("multi setData", op.path, op.version);
+          break;
+        case "delete":
+        case "check":
+          checkVersion(`multi ${op.op}`, op.path, op.version);
+          break;
+        default:
+          throw new ClientUsageError(`multi: unknown op ${JSON.stringify((op as { op: unknown }).op)} (create, delete, setData, check)`);
+      }
       validatePath(op.path, op.op === "create" && isSequentialMode(op.mode));
     }
+    checkTimeout("multi", undefined, options.timeoutMs);
     const results = await this.call({ op: "multi", ops }, options.timeoutMs);
     const failedOpIndex = results.findIndex((r) => r.op === "error" && r.code !== 0);
     if (failedOpIndex === -1) return results;
@@ -361,7 +399,13 @@ export class ZooKeeperClient {
 
   /** Several reads in one round trip (opcode multiRead); each result is data, children, or an error code. */
   async multiRead(ops: readonly ReadOp[], options: CallOptions = {}): Promise<ReadResult[]> {
-    for (const op of ops) validatePath(op.path);
+    for (const op of ops) {
+      if (op.op !== "getData" && op.op !== "getChildren") {
+        throw new ClientUsageError(`multiRead: unknown op ${JSON.stringify((op as { op: unknown }).op)} (getData, getChildren)`);
+      }
+      validatePath(op.path);
+    }
+    checkTimeout("multiRead", undefined, options.timeoutMs);
     return this.call({ op: "multiRead", ops }, options.timeoutMs);
   }
 
@@ -394,6 +438,9 @@ export class ZooKeeperClient {
    */
   async addWatch(path: string, watcher: Watcher, mode: WatchMode, options: CallOptions = {}): Promise<void> {
     validatePath(path);
+    checkWatcher("addWatch", path, watcher, true);
+    checkWatchMode(path, mode);
+    checkTimeout("addWatch", path, options.timeoutMs);
     await this.call({ op: "addWatch", path, mode, watcher }, options.timeoutMs);
   }
 
@@ -405,6 +452,8 @@ export class ZooKeeperClient {
    */
   async removeWatches(path: string, watcherType: WatcherTypeName, watcher?: Watcher, options: CallOptions = {}): Promise<void> {
     validatePath(path);
+    checkWatcherType(path, watcherType);
+    checkWatcher("removeWatches", path, watcher, false);
     if (watcher !== undefined && !this.holdsWatcher(path, watcherType, watcher)) throw new NoWatcherError(path);
     await this.call(
       { op: "removeWatches", path, watcherType, ...(watcher !== undefined ? { watcher } : {}) },
@@ -560,6 +609,16 @@ export class ZooKeeperClient {
       }
     }
   }
+}
+
+function checkWatchOptions(call: string, path: string, options: WatchOptions): void {
+  checkWatcher(call, path, options.watch, false);
+  checkTimeout(call, path, options.timeoutMs);
+}
+
+function checkVersionOptions(call: string, path: string, options: VersionOptions): void {
+  checkVersion(call, path, options.version);
+  checkTimeout(call, path, options.timeoutMs);
 }
 
 function watcherOf(options: WatchOptions): { watcher?: Watcher } {

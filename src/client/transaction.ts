@@ -10,6 +10,7 @@
  */
 import type { ACL, CreateModeName } from "../proto/index.ts";
 import { acls } from "./acl.ts";
+import { checkData } from "./arguments.ts";
 import { toNodeBytes, type NodeData as Data, type TransactionOp, type TransactionResult } from "./operations.ts";
 
 
@@ -20,6 +21,7 @@ export class Transaction {
   constructor(private readonly run: (ops: readonly TransactionOp[], timeoutMs?: number) => Promise<TransactionResult[]>) {}
 
   create(path: string, data?: Data, options: { mode?: CreateModeName; acl?: readonly ACL[]; ttlMs?: number } = {}): this {
+    checkData("transaction create", path, data);
     this.ops.push({
       op: "create",
       path,
@@ -37,6 +39,7 @@ export class Transaction {
   }
 
   setData(path: string, data: Data, options: { version?: number } = {}): this {
+    checkData("transaction setData", path, data);
     this.ops.push({ op: "setData", path, data: toNodeBytes(data), version: options.version ?? -1 });
     return this;
   }

@@ -124,6 +124,35 @@ describeWithServer("client API against a live server", () => {
       expect(await client.create(path, "", { mode: "persistentWithTtl", ttlMs: ttlMsMax })).toBe(path);
     });
 
+    it("refuses arguments the types would have refused, naming call, path, argument and value; the client carries on", async () => {
+      const client = await connect(server.connectString);
+      const path = uniquePath("args");
+      await client.create(path, "v0");
+      const refusal = async (promise: Promise<unknown>): Promise<string> => {
+        const error = await promise.then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(ClientUsageError);
+        return (error as Error).message;
+      };
+      const any = <T>(value: unknown) => value as T;
+      // Before: "x" went out as version 0 and the write succeeded; 1.5 as 1.
+      expect(await refusal(client.setData(path, "v1", { version: any("x") }))).toBe(`setData ${path}: version must be an integer in -1..2147483647 (-1: any); got "x"`);
+      expect(await refusal(client.delete(path, { version: 1.5 }))).toBe(`delete ${path}: version must be an integer in -1..2147483647 (-1: any); got 1.5`);
+      expect(await refusal(client.setData(path, any(5)))).toBe(`setData ${path}: data must be a Buffer, a Uint8Array, a string or null; got 5`);
+      expect(await refusal(client.getData(path, { watch: any("yes") }))).toBe(`getData ${path}: the watcher must be a function; got "yes"`);
+      expect(await refusal(client.exists(path, { timeoutMs: -1 }))).toBe(`exists ${path}: timeoutMs must be a number of milliseconds, 0 or more; got -1`);
+      expect(await refusal(client.setACL(path, any([{ perms: 31 }])))).toContain(`setACL ${path}: each ACL entry must be {perms: integer, id: {scheme: string, id: string}}`);
+      // Before: an unknown addWatch mode was sent, and its reply threw inside the socket's data handler.
+      expect(await refusal(client.addWatch(path, () => {}, any("forever")))).toBe(`addWatch ${path}: mode must be one of persistent, persistentRecursive; got "forever"`);
+      expect(await refusal(client.removeWatches(path, any("all")))).toBe(`removeWatches ${path}: watcherType must be one of children, data, any; got "all"`);
+      expect(await refusal(client.multi([any({ op: "rename", path })]))).toBe('multi: unknown op "rename" (create, delete, setData, check)');
+      expect(await refusal(client.multi([{ op: "check", path, version: any(null) }]))).toBe(`multi check ${path}: version must be an integer in -1..2147483647 (-1: any); got null`);
+      expect(() => client.transaction().setData(path, any({ text: "x" }))).toThrow(`transaction setData ${path}: data must be a Buffer, a Uint8Array, a string or null; got an object`);
+      // Nothing was sent: the node is untouched, and the session works.
+      const { data, stat } = await client.getData(path);
+      expect([data?.toString(), stat.version]).toEqual(["v0", 0]);
+      expect(client.state.kind).toBe("connected");
+    });
+
     it("fails with typed errors: NodeExists, NoNode for a missing parent, NoChildrenForEphemerals", async () => {
       const client = await connect(server.connectString);
       const base = uniquePath();
