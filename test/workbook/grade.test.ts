@@ -1,5 +1,7 @@
 // The grader (issue 6, "npm run grade"): only labs/ of a submission counts, each lab runs in its own process with
 // time limits, a learner's infinite loop costs that exercise only, and the reports say per exercise what happened.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +74,21 @@ describe("npm run grade", () => {
   it("grades partial work per exercise and ignores anything but labs/", async () => {
     const grade = await gradeSubmission(projectRoot, partial, "t4", { seed: 1, labs: [1, 2] });
     expect(grade.labs.map((l) => `${l.lab}:${l.points}/${l.max}`)).toEqual(["1:3/3", "2:0/4"]);
+  }, 120_000);
+
+  it("npm run grade: one row per submission, and the same grades in --json and --junit", () => {
+    const json = path.join(scratch, "grades.json");
+    const junit = path.join(scratch, "grades.xml");
+    const tsx = path.join(projectRoot, "node_modules", ".bin", "tsx");
+    const run = spawnSync(tsx, ["src/cli/grade.ts", solved, stubs, "--labs", "1", "--json", json, "--junit", junit], { cwd: projectRoot, encoding: "utf8", timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^submission\s+lab 1\s+total\n-+\s+-+\s+-+\nall-solutions\s+3\/3\s+3\/3\nall-stubs\s+0\/3\s+0\/3\n/);
+    const report = JSON.parse(readFileSync(json, "utf8")) as { seed: number; submissions: Array<{ name: string; points: number; labs: Array<{ exercises: Array<{ id: string; status: string }> }> }> };
+    expect(report.submissions.map((s) => `${s.name} ${s.points}`)).toEqual(["all-solutions 3", "all-stubs 0"]);
+    expect(report.submissions[1]!.labs[0]!.exercises.map((e) => `${e.id} ${e.status}`)).toEqual(["1.1 todo", "1.2 todo", "1.3 todo"]);
+    const xml = readFileSync(junit, "utf8");
+    expect(xml.match(/<testcase /g)?.length).toBe(6);
+    expect(xml).toContain('<testcase classname="all-stubs.lab1" name="1.1">\n      <failure type="todo" message="not written (the stub still throws LabTodo)"/>');
   }, 120_000);
 
   it("says so when a submission has no labs/ folder", async () => {
