@@ -54,6 +54,26 @@ export interface SentCounters {
   watchBytes: number;
 }
 
+/**
+ * How long a connection may stay without a session (nothing, or only part of a ConnectRequest, received), in ms:
+ * Apache's zookeeper.nio.sessionlessCnxnTimeout, which is also the bucket width of NIOServerCnxnFactory's
+ * connection expiry queue. Without it a client that opens a socket and sends nothing, or half a frame, would hold
+ * the socket and its buffered bytes forever.
+ */
+export const sessionlessConnectionTimeoutMs = 10_000;
+
+/**
+ * When a connection expires if nothing more happens (NIOServerCnxnFactory.touchCnxn → ExpiryQueue.update): idle
+ * for its session timeout once established, for sessionlessConnectionTimeoutMs before, rounded up to the next
+ * bucket. `dump` lists connections by this time; the server closes sessionless ones when it passes.
+ */
+export function connectionExpiresAtMs(conn: ClientConnection): number {
+  const timeoutMs = conn.phase === "established" ? conn.sessionTimeoutMs : sessionlessConnectionTimeoutMs;
+  const lastActiveMs = Math.max(conn.stats.lastReceivedMs, conn.stats.lastResponseMs);
+  const bucketMs = sessionlessConnectionTimeoutMs;
+  return (Math.floor((lastActiveMs + timeoutMs) / bucketMs) + 1) * bucketMs;
+}
+
 let nextConnectionId = 1;
 
 export class ClientConnection implements Watcher {

@@ -28,7 +28,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import v8 from "node:v8";
-import type { ClientConnection } from "./connection.ts";
+import { connectionExpiresAtMs, type ClientConnection } from "./connection.ts";
 import type { Summary } from "./metrics.ts";
 import { PercentileSummary } from "./metrics.ts";
 import type { ZooKeeperServer } from "./server.ts";
@@ -194,9 +194,6 @@ function sessionOf(watcher: object): bigint {
 
 // ------------------------------------------------------------------ dump
 
-/** Apache's NIOServerCnxnFactory expires idle connections in buckets of this (zookeeper.nio.sessionlessCnxnTimeout). */
-const connectionExpiryIntervalMs = 10_000;
-
 /** DumpCommand: the session expiry queue, the ephemerals per session, the connection expiry queue. */
 function dump(server: ZooKeeperServer): string {
   let out = "SessionTracker dump:\n";
@@ -218,10 +215,7 @@ function dump(server: ZooKeeperServer): string {
   // buckets holding a connection are listed: tracking the others would cost every packet a queue update.
   const connectionBuckets = new Map<number, string[]>();
   for (const conn of server.connections) {
-    const timeoutMs = conn.phase === "established" ? conn.sessionTimeoutMs : connectionExpiryIntervalMs;
-    const lastActiveMs = Math.max(conn.stats.lastReceivedMs, conn.stats.lastResponseMs);
-    const expiresAtMs = roundToInterval(lastActiveMs + timeoutMs, connectionExpiryIntervalMs);
-    bucket(connectionBuckets, expiresAtMs).push(`ip: ${socketAddress(conn)} sessionId: 0x${hex(conn.sessionId)}`);
+    bucket(connectionBuckets, connectionExpiresAtMs(conn)).push(`ip: ${socketAddress(conn)} sessionId: 0x${hex(conn.sessionId)}`);
   }
   out += `Connections ${expiryQueue(server, connectionBuckets, server.connections.size)}`;
   return out;
@@ -231,11 +225,6 @@ function bucket(buckets: Map<number, string[]>, atMs: number): string[] {
   let entries = buckets.get(atMs);
   if (entries === undefined) buckets.set(atMs, (entries = []));
   return entries;
-}
-
-/** ExpiryQueue.roundToNextInterval */
-function roundToInterval(timeMs: number, intervalMs: number): number {
-  return (Math.floor(timeMs / intervalMs) + 1) * intervalMs;
 }
 
 /** ExpiryQueue.dump: `Sets (buckets)/(elements):`, then each bucket in time order with its elements. */
@@ -392,6 +381,7 @@ function monitor(server: ZooKeeperServer): Array<[string, string]> {
     connection_drop_probability: javaDouble(0),
     watch_count: watchCount,
     auth_failed_count: m.authFailures,
+    sessionless_connections_expired: m.sessionlessConnectionsExpired,
     min_latency: latency.min,
     max_file_descriptor_count: fds?.max,
     approximate_data_size: approximateDataSize(server),

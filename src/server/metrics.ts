@@ -113,6 +113,8 @@ export class ServerMetrics {
   changeRecords = 0;
   /** auth_failed_count */
   authFailures = 0;
+  /** sessionless_connections_expired: connections closed for sending no ConnectRequest in time. */
+  sessionlessConnectionsExpired = 0;
   /** response_bytes: the replies to requests (not notifications, not pings), length prefix excluded. */
   responseBytes = 0;
   /** last/min/max_client_response_size (BufferStats: -1 until the first reply). */

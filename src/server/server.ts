@@ -49,7 +49,7 @@ import { DataTree, type TxnResult } from "../tree/data-tree.ts";
 import { clientStat, ttlOfOwner } from "../tree/stat.ts";
 import { makeZxid, type Txn, type TxnHeader } from "../tree/txn.ts";
 import { JavaHashSetOrder, concurrentKeySetOrder, javaStringHash } from "../tree/java-order.ts";
-import { ClientConnection, type Transport } from "./connection.ts";
+import { ClientConnection, connectionExpiresAtMs, sessionlessConnectionTimeoutMs, type Transport } from "./connection.ts";
 import { Preparer, referenceAclFunctions, type AclFunctions } from "./prepare.ts";
 import { encodeFrame, encodeReply } from "./replies.ts";
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from "./requests.ts";
@@ -918,16 +918,28 @@ export class ZooKeeperServer {
 
   // ---------------------------------------------------------------- time-driven work
 
-  /** Expires sessions whose time is up (SessionTrackerImpl's expirer). Call at least every tick. */
+  /** Expires sessions whose time is up (SessionTrackerImpl's expirer) and sessionless connections. Call at least every tick. */
   tick(): void {
+    const now = this.options.clock.nowMs();
+    // Every server closes its own connections that never sent a ConnectRequest (NIOServerCnxnFactory's
+    // ConnectionExpirerThread). An established connection goes when its session expires.
+    this.expireSessionlessConnections(now);
     // In an ensemble only the leader expires sessions (it hears every server's touches); the others learn of an
     // expiry from its closeSession txn.
     if (this.learnerRole !== null) return;
-    const now = this.options.clock.nowMs();
     for (const sessionId of this.sessions.expire(now)) {
       const timeout = this.sessions.get(sessionId)?.timeoutMs;
       this.options.logger.info(`expiring session 0x${hex(sessionId)}, timeout of ${timeout} ms exceeded`);
       this.submit({ conn: null, xid: 0, sessionId, request: { op: "closeSession" }, receivedAtMs: now, durable: false });
+    }
+  }
+
+  /** Closes connections still without a ConnectRequest when their expiry time (connectionExpiresAtMs) has passed. */
+  private expireSessionlessConnections(now: number): void {
+    for (const conn of this.connections) {
+      if (conn.phase !== "fresh" || now < connectionExpiresAtMs(conn)) continue;
+      this.metrics.sessionlessConnectionsExpired++;
+      this.closeConnection(conn, `no ConnectRequest within ${sessionlessConnectionTimeoutMs} ms (zookeeper.nio.sessionlessCnxnTimeout)`);
     }
   }
 

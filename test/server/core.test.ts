@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ZooKeeperServer, type ServerOptions } from "../../src/server/server.ts";
 import { sessionPassword } from "../../src/server/sessions.ts";
+import { sessionlessConnectionTimeoutMs } from "../../src/server/connection.ts";
 import {
   Create2Response,
   ErrorResponse,
@@ -532,6 +533,35 @@ describe("sessions over time (tick() with a fake clock)", () => {
     expect(c.transport.closed).toBe(true);
     expect(server.tree.ephemeralsOf(c.sessionId).size).toBe(0);
     expect(server.sessions.get(c.sessionId)).toBeUndefined();
+  });
+});
+
+describe("connections without a session (NIOServerCnxnFactory's connection expiry)", () => {
+  it("closes a connection that sent nothing, or half a ConnectRequest, once zookeeper.nio.sessionlessCnxnTimeout has passed", () => {
+    // Apache puts every connection in an expiry queue with buckets sessionlessCnxnTimeout (10 s) wide; one that has
+    // no session yet expires a bucket after its last activity. Without that, a socket that sends nothing (or half a
+    // frame) would hold its buffers forever.
+    const { server, clock, logger } = makeServer();
+    const silent = new FakeClient(server);
+    const half = new FakeClient(server);
+    half.send(connectFrame().subarray(0, 20));
+    const established = connected(server, { timeOut: 40_000 });
+    const tickFor = (ms: number) => {
+      const end = clock.monoMs + ms;
+      while (clock.monoMs < end) {
+        clock.advance(500); // the runtime ticks every tickTime/2
+        server.tick();
+      }
+    };
+    tickFor(sessionlessConnectionTimeoutMs - 500);
+    expect([silent, half, established].map((c) => c.transport.closed)).toEqual([false, false, false]);
+    tickFor(sessionlessConnectionTimeoutMs + 500);
+    expect([silent, half, established].map((c) => c.transport.closed)).toEqual([true, true, false]);
+    expect(server.connections.size).toBe(1);
+    expect(server.metrics.sessionlessConnectionsExpired).toBe(2);
+    expect(logger.lines.filter((l) => l.includes("no ConnectRequest within 10000 ms (zookeeper.nio.sessionlessCnxnTimeout)"))).toHaveLength(2);
+    // The established session is untouched and still answers.
+    expect(established.call(opCodes.exists, body.pathWatch("/")).header.err).toBe(0);
   });
 });
 
