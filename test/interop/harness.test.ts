@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   apacheAvailable,
   apacheSkipMessage,
+  missingPieces,
   cliMtChildren,
   cliMtRc,
   cliMtValue,
@@ -29,6 +30,16 @@ if (!available.ok) console.warn(apacheSkipMessage(available));
 describe("harness helpers that need nothing installed", () => {
   it("dedent removes the common indentation of a template literal", () => {
     expect(dedent("\n    a = 1\n    if a:\n        print(a)\n  ")).toBe("a = 1\nif a:\n    print(a)\n");
+  });
+
+  it("the skip message names the Debian packages to install, and each missing piece with its package", () => {
+    const has = { java: true, zookeeperJars: true, cliMt: false, kazoo: false };
+    const message = apacheSkipMessage({ ok: false, missing: missingPieces(has), has });
+    expect(message).toContain("install Debian packages zookeeper, zookeeper-bin, python3-kazoo");
+    expect(message).toContain("missing: zookeeper-bin (/usr/lib/zookeeper/bin/cli_mt); python3-kazoo (");
+    expect(message).not.toContain("default-jre");
+    const none = { java: false, zookeeperJars: false, cliMt: false, kazoo: false };
+    expect(missingPieces(none).map((piece) => piece.split(" ")[0])).toEqual(["zookeeper", "java", "zookeeper-bin", "python3-kazoo"]);
   });
 
   it("fourLetterWord rejects when nothing listens", async () => {

@@ -22,7 +22,7 @@ import { atExit, spawnTracked, waitForExit } from "./children.ts";
 import { JAVA, SERVER_LOG_JARS, ZOOKEEPER_JAR } from "./debian.ts";
 import { fourLetterWord } from "./fourLetter.ts";
 
-export { apacheAvailable, apacheSkipMessage, type Availability } from "./debian.ts";
+export { apacheAvailable, apacheSkipMessage, missingPieces, type Availability } from "./debian.ts";
 export { runZkCli, runZkCliCommand, zkCliPath } from "./zkCli.ts";
 
 export interface ApacheOptions {

@@ -47,13 +47,19 @@ export function apacheAvailable(): Availability {
     cliMt: existsSync(CLI_MT),
     kazoo: ran(PYTHON, ["-c", "import kazoo.client"]),
   };
+  const missing = missingPieces(has);
+  cached = { ok: missing.length === 0, missing, has };
+  return cached;
+}
+
+/** One entry per piece that is not there, naming the Debian package that provides it. */
+export function missingPieces(has: Availability["has"]): string[] {
   const missing: string[] = [];
   if (!has.zookeeperJars) missing.push(`zookeeper (${ZOOKEEPER_JAR} and its log jars)`);
   if (!has.java) missing.push(`java (${JAVA}; Debian package default-jre, pulled in by zookeeper)`);
   if (!has.cliMt) missing.push(`zookeeper-bin (${CLI_MT})`);
   if (!has.kazoo) missing.push(`python3-kazoo (${PYTHON} -c "import kazoo")`);
-  cached = { ok: missing.length === 0, missing, has };
-  return cached;
+  return missing;
 }
 
 /** The line a skipped interop suite prints, so whoever reads the log knows what to install. */

@@ -4,6 +4,7 @@ export {
   freePort,
   apacheAvailable,
   apacheSkipMessage,
+  missingPieces,
   type ApacheOptions,
   type ApacheZooKeeper,
   type Availability,
