@@ -5,7 +5,7 @@
  * Data is durable: snapshots in `<dataDir>/version-2`, the txn log in `<dataLogDir>/version-2`, in Apache 3.8's
  * format — Apache ZooKeeper can start from this server's dataDir and the other way round.
  */
-import { ConfigError, defaultConfig, loadZooCfg } from "../config/index.ts";
+import { ConfigError, checkDataDirectories, defaultConfig, loadZooCfg } from "../config/index.ts";
 import { ClientPortError, consoleLogger, startStandaloneServer } from "../server/index.ts";
 import { DurableStore, RecoveryError, TxnLogCorruptError } from "../storage/index.ts";
 import { QuorumMember } from "../ensemble/member.ts";
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       consoleLogger.warn(`zoo.cfg keys this server does not use (ignored): ${parsed.unusedKeys.join(", ")}`);
     }
   }
+  await checkDataDirectories(config, cfgPath ?? "the default settings");
   if (config.distributed) {
     await runEnsembleMember(config);
     return;

@@ -10,6 +10,7 @@ export { ConfigError } from "./errors.ts";
 export { parseZooCfg } from "./parse.ts";
 export { loadZooCfg } from "./load.ts";
 export { defaultConfig } from "./defaults.ts";
+export { checkDataDirectories } from "./directories.ts";
 export type {
   ParsedZooCfg,
   ParseOptions,

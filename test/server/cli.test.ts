@@ -114,6 +114,19 @@ describe("npm run server -- zoo.cfg", () => {
     expect(r.stderr.trim()).toBe(`error: ${cfg}: tickTime="2s" is not valid: expected a positive integer (milliseconds)`);
   });
 
+  it("refuses a dataDir it cannot create, naming the key and the value, instead of an mkdir stack trace", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "a-file"), "x");
+    const cfg = join(dir, "zoo.cfg");
+    writeFileSync(cfg, `dataDir=${join(dir, "a-file", "data")}\nclientPort=2181\n`);
+    const r = spawnSync(process.execPath, ["--import", "tsx", serverEntry, cfg], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `error: ${cfg}: dataDir="${join(dir, "a-file", "data")}" is not valid: cannot create or write this directory (a file is in the way); ` +
+        "it must be a directory this user can create and write",
+    );
+  });
+
   it("refuses a client port that is taken with an error that says so, instead of a stack trace", async () => {
     const dir = tempDir();
     const port = await freePort();
