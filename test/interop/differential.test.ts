@@ -27,7 +27,7 @@ import { runScript, type StepRecord } from "./differential/driver.ts";
 import { generateScript } from "./differential/generate.ts";
 import { compare, formatDifferences, normalize } from "./differential/normalize.ts";
 import type { Step } from "./differential/ops.ts";
-import { containerScenario, scenarios } from "./differential/scenarios.ts";
+import { containerScenario, extendedTypesOffScenario, scenarios } from "./differential/scenarios.ts";
 
 const available = apacheAvailable();
 const canRun = available.has.java && available.has.zookeeperJars;
@@ -40,13 +40,13 @@ const superDigest = digestId("super:superpw");
 /** Far beyond a run: the container manager must not delete nodes behind the script's back on either server. */
 const containerCheckIntervalMs = 3_600_000;
 
-async function startApache(checkIntervalMs = containerCheckIntervalMs): Promise<ApacheZooKeeper> {
+async function startApache(checkIntervalMs = containerCheckIntervalMs, extendedTypesEnabled = true): Promise<ApacheZooKeeper> {
   return startApacheZooKeeper({
     tickTimeMs,
     extraCfg: { minSessionTimeout: String(minSessionTimeoutMs), maxSessionTimeout: String(maxSessionTimeoutMs) },
     // Apache reads these only as JVM system properties.
     jvmProperties: {
-      "zookeeper.extendedTypesEnabled": "true",
+      "zookeeper.extendedTypesEnabled": String(extendedTypesEnabled),
       "zookeeper.DigestAuthenticationProvider.superDigest": superDigest,
       "znode.container.checkIntervalMs": String(checkIntervalMs),
     },
@@ -74,9 +74,9 @@ function groupCommitSink(): TxnSink {
   };
 }
 
-async function startOurs(delayedLog: boolean, checkIntervalMs = containerCheckIntervalMs) {
+async function startOurs(delayedLog: boolean, checkIntervalMs = containerCheckIntervalMs, extendedTypesEnabled = true) {
   return startTestServer(
-    { tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs, extendedTypesEnabled: true, superDigest, containerCheckIntervalMs: checkIntervalMs },
+    { tickTimeMs, minSessionTimeoutMs, maxSessionTimeoutMs, extendedTypesEnabled, superDigest, containerCheckIntervalMs: checkIntervalMs },
     delayedLog ? { txnSink: groupCommitSink() } : {},
   );
 }
@@ -87,8 +87,11 @@ afterEach(async () => {
 });
 
 /** Runs `steps` on a fresh Apache and a fresh server of ours (in parallel) and returns the differences. */
-async function differential(steps: readonly Step[], delayedLog = false, checkIntervalMs = containerCheckIntervalMs) {
-  const [apache, ours] = await Promise.all([startApache(checkIntervalMs), startOurs(delayedLog, checkIntervalMs)]);
+async function differential(steps: readonly Step[], delayedLog = false, checkIntervalMs = containerCheckIntervalMs, extendedTypesEnabled = true) {
+  const [apache, ours] = await Promise.all([
+    startApache(checkIntervalMs, extendedTypesEnabled),
+    startOurs(delayedLog, checkIntervalMs, extendedTypesEnabled),
+  ]);
   stoppers.push(() => apache.stop(), () => ours.close());
   const startMs = Date.now();
   const [a, o]: StepRecord[][] = await Promise.all([runScript(apache.host, apache.port, steps), runScript("127.0.0.1", ours.port, steps)]);
@@ -128,6 +131,11 @@ describe.skipIf(!canRun)(canRun ? "differential: our server vs Apache ZooKeeper 
     // both servers find the same candidates in one pass; the watcher hears the deletions in the order Apache
     // iterates its candidate HashSet.
     const { diffs } = await differential(containerScenario, false, 300);
+    expect(diffs.length, `${diffs.length} steps differ:\n${formatDifferences(diffs, reportLimit)}`).toBe(0);
+  });
+
+  it("TTL nodes behind zookeeper.extendedTypesEnabled: with it off, every TTL create is UNIMPLEMENTED and takes a zxid", async () => {
+    const { diffs } = await differential(extendedTypesOffScenario, false, containerCheckIntervalMs, false);
     expect(diffs.length, `${diffs.length} steps differ:\n${formatDifferences(diffs, reportLimit)}`).toBe(0);
   });
 
